@@ -1,0 +1,17 @@
+//! Chapter 2: HTTP/1.1 by hand. See `chapters/02-http-by-hand.md`.
+//!
+//! * [`head`]: the sans-I/O grammar of request and response heads;
+//! * [`date`]: HTTP dates.
+
+pub mod date;
+pub mod head;
+
+pub use head::{
+    HeadError, HeadLimits, Headers, Parsed, RequestHead, ResponseHead, Version, parse_request,
+    parse_response,
+};
+
+/// The exercises' checks for this chapter (see [`crate::check`]).
+pub fn checks() -> Vec<crate::check::Check> {
+    Vec::new()
+}

@@ -1,0 +1,576 @@
+//! Message bodies: how an HTTP/1.1 message says where its body ends
+//! (RFC 9112 §6), and a sans-I/O decoder for the chunked coding (§7.1).
+//!
+//! A byte stream has no message boundaries (chapter 1), so every HTTP
+//! message must say how long its body is, in one of three ways:
+//!
+//! * `Content-Length: N`: exactly N bytes follow;
+//! * `Transfer-Encoding: chunked`: a series of `SIZE CRLF DATA CRLF`
+//!   chunks ending with a zero-size chunk and optional trailer fields;
+//! * neither, in a response: the body runs until the server closes the
+//!   connection (which is why such a connection cannot be reused).
+//!
+//! The client of this chapter reads response bodies with it; chapter 4's
+//! server reads request bodies with the same code.
+
+use std::io::{self, BufRead, Read};
+
+use crate::ch02_http_by_hand::head::{HeadLimits, Headers, parse_fields};
+
+/// Longest chunk-size line, extensions included. Extensions are ignored,
+/// but they still have to be read, so they need a limit.
+pub const MAX_CHUNK_LINE: usize = 4096;
+/// Most bytes of trailer fields after the last chunk.
+pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
+
+/// Where a body ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body at all (a GET without Content-Length, a 204, a HEAD response).
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// The chunked transfer coding.
+    Chunked,
+    /// Until the peer closes the connection (responses only).
+    UntilClose,
+}
+
+/// A framing error: the message cannot be delimited safely, so the
+/// connection must be closed after answering (RFC 9112 §6.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramingError {
+    /// `Content-Length` is not a decimal number, or several differ (400).
+    BadContentLength,
+    /// Both `Transfer-Encoding` and `Content-Length` (400 for a request).
+    BothLengthAndEncoding,
+    /// A transfer coding other than `chunked` (501 for a request).
+    UnsupportedEncoding(String),
+    /// Malformed chunked data.
+    BadChunk(&'static str),
+}
+
+impl FramingError {
+    /// The status a server answers a request with this error with.
+    pub fn status(&self) -> u16 {
+        match self {
+            FramingError::UnsupportedEncoding(_) => 501,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for FramingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FramingError::BadContentLength => f.write_str("invalid Content-Length"),
+            FramingError::BothLengthAndEncoding => {
+                f.write_str("both Transfer-Encoding and Content-Length")
+            }
+            FramingError::UnsupportedEncoding(e) => {
+                write!(f, "unsupported transfer coding `{e}`")
+            }
+            FramingError::BadChunk(why) => write!(f, "malformed chunked body: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for FramingError {}
+
+impl From<FramingError> for io::Error {
+    fn from(e: FramingError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+}
+
+/// The value of `Content-Length`, if present (RFC 9110 §8.6).
+///
+/// `1*DIGIT`, nothing else: no sign, no spaces inside, no hex. Several
+/// fields or a list (`5, 5`) are accepted only when every value is the same;
+/// differing values are an error, because two parsers that each picked a
+/// different one would disagree on where the next request starts.
+pub fn content_length(headers: &Headers) -> Result<Option<u64>, FramingError> {
+    let mut found: Option<u64> = None;
+    for v in headers.get_all("content-length") {
+        for part in v.split(',') {
+            let part = part.trim_matches([' ', '\t']);
+            if part.is_empty() || part.len() > 19 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(FramingError::BadContentLength);
+            }
+            let n: u64 = part.parse().map_err(|_| FramingError::BadContentLength)?;
+            match found {
+                Some(prev) if prev != n => return Err(FramingError::BadContentLength),
+                _ => found = Some(n),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// How a response body is delimited (RFC 9112 §6.3), given the request's
+/// method and the response's status and fields.
+pub fn response_body_kind(
+    request_method: &str,
+    status: u16,
+    headers: &Headers,
+) -> Result<BodyKind, FramingError> {
+    // 1. HEAD responses, 1xx, 204 and 304 never have a body.
+    if request_method.eq_ignore_ascii_case("HEAD")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
+        return Ok(BodyKind::Empty);
+    }
+    // 3. Transfer-Encoding overrides Content-Length; chunked must be last,
+    //    otherwise the body runs until close.
+    if headers.contains("transfer-encoding") {
+        let last = headers.tokens("transfer-encoding").last();
+        return Ok(match last {
+            Some(t) if t.eq_ignore_ascii_case("chunked") => BodyKind::Chunked,
+            _ => BodyKind::UntilClose,
+        });
+    }
+    // 5. Content-Length.
+    if let Some(n) = content_length(headers)? {
+        return Ok(if n == 0 {
+            BodyKind::Empty
+        } else {
+            BodyKind::Length(n)
+        });
+    }
+    // 8. Otherwise, until close.
+    Ok(BodyKind::UntilClose)
+}
+
+/// State of the chunked decoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Reading `chunk-size [ext] CRLF`; the bytes of the line so far.
+    SizeLine(Vec<u8>),
+    /// Inside a chunk: this many data bytes left.
+    Data(u64),
+    /// After a chunk's data: expecting CRLF; how many of its 2 bytes seen.
+    DataEnd(u8),
+    /// After the last chunk: the trailer section so far.
+    Trailers(Vec<u8>),
+    Done,
+}
+
+/// A sans-I/O decoder for the chunked transfer coding (RFC 9112 §7.1).
+///
+/// Feed it bytes with [`ChunkedDecoder::decode`]; it copies body data into
+/// the output buffer and tells how much input it used. It never reads past
+/// the end of the body, so whatever follows (the next pipelined request) is
+/// left for the caller. Chunk extensions are ignored; trailer fields are
+/// parsed with chapter 2's field grammar and kept.
+///
+/// Framing is strict: CRLF, not a bare LF, ends every line, and the size
+/// must be hex digits only. Lenient chunk parsing is a classic source of
+/// request smuggling, where a proxy and a server disagree on where a body
+/// ends.
+#[derive(Debug, Clone)]
+pub struct ChunkedDecoder {
+    state: State,
+    trailers: Headers,
+}
+
+impl Default for ChunkedDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChunkedDecoder {
+    pub fn new() -> ChunkedDecoder {
+        ChunkedDecoder {
+            state: State::SizeLine(Vec::new()),
+            trailers: Headers::new(),
+        }
+    }
+
+    /// Whether the last chunk and the trailers have been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The trailer fields, once [`ChunkedDecoder::is_done`].
+    pub fn trailers(&self) -> &Headers {
+        &self.trailers
+    }
+
+    /// Decodes from `input` into `out`. Returns `(consumed, produced)`: how
+    /// many input bytes were used and how many body bytes were written.
+    /// Stops when `out` is full, the input runs out, or the body ends.
+    pub fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), FramingError> {
+        let mut i = 0;
+        let mut o = 0;
+        loop {
+            match &mut self.state {
+                State::Done => return Ok((i, o)),
+                State::SizeLine(line) => {
+                    let Some(&b) = input.get(i) else {
+                        return Ok((i, o));
+                    };
+                    i += 1;
+                    if b != b'\n' {
+                        if line.len() >= MAX_CHUNK_LINE {
+                            return Err(FramingError::BadChunk("chunk-size line too long"));
+                        }
+                        line.push(b);
+                        continue;
+                    }
+                    let size = parse_size_line(line)?;
+                    self.state = if size == 0 {
+                        State::Trailers(Vec::new())
+                    } else {
+                        State::Data(size)
+                    };
+                }
+                State::Data(left) => {
+                    if i == input.len() || o == out.len() {
+                        return Ok((i, o));
+                    }
+                    let n = (*left).min((input.len() - i) as u64).min((out.len() - o) as u64)
+                        as usize;
+                    out[o..o + n].copy_from_slice(&input[i..i + n]);
+                    i += n;
+                    o += n;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.state = State::DataEnd(0);
+                    }
+                }
+                State::DataEnd(seen) => {
+                    let Some(&b) = input.get(i) else {
+                        return Ok((i, o));
+                    };
+                    let want = if *seen == 0 { b'\r' } else { b'\n' };
+                    if b != want {
+                        return Err(FramingError::BadChunk("chunk data not followed by CRLF"));
+                    }
+                    i += 1;
+                    if *seen == 0 {
+                        *seen = 1;
+                    } else {
+                        self.state = State::SizeLine(Vec::new());
+                    }
+                }
+                State::Trailers(buf) => {
+                    let Some(&b) = input.get(i) else {
+                        return Ok((i, o));
+                    };
+                    i += 1;
+                    buf.push(b);
+                    if buf.len() > MAX_TRAILER_BYTES {
+                        return Err(FramingError::BadChunk("trailer section too large"));
+                    }
+                    if b == b'\n' {
+                        // The section ends with an empty line: CRLF alone,
+                        // or CRLF CRLF after the last field.
+                        if buf == b"\r\n" || buf.ends_with(b"\r\n\r\n") {
+                            let limits = HeadLimits {
+                                max_head_bytes: MAX_TRAILER_BYTES,
+                                max_target_bytes: 0,
+                                max_fields: 64,
+                            };
+                            let mut trailers = Headers::new();
+                            match parse_fields(buf, 0, &limits, &mut trailers) {
+                                Ok(Some(_)) => {}
+                                _ => return Err(FramingError::BadChunk("malformed trailer field")),
+                            }
+                            self.trailers = trailers;
+                            self.state = State::Done;
+                        } else if !buf.ends_with(b"\r\n") {
+                            return Err(FramingError::BadChunk("bare LF in trailer section"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `chunk-size [ chunk-ext ] CRLF`, given the line without its LF.
+fn parse_size_line(line: &[u8]) -> Result<u64, FramingError> {
+    let Some(line) = line.strip_suffix(b"\r") else {
+        return Err(FramingError::BadChunk("chunk-size line not ended by CRLF"));
+    };
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(FramingError::BadChunk("chunk-size is not hex"));
+    }
+    if digits > 15 {
+        return Err(FramingError::BadChunk("chunk-size too large"));
+    }
+    let rest = &line[digits..];
+    // What may follow the size: optional whitespace, then `;` extensions.
+    let rest_trimmed: &[u8] = {
+        let mut r = rest;
+        while let [b' ' | b'\t', tail @ ..] = r {
+            r = tail;
+        }
+        r
+    };
+    if !(rest_trimmed.is_empty() || rest_trimmed[0] == b';') {
+        return Err(FramingError::BadChunk("junk after chunk-size"));
+    }
+    if rest_trimmed
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        return Err(FramingError::BadChunk("control character in chunk extension"));
+    }
+    let s = std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII");
+    u64::from_str_radix(s, 16).map_err(|_| FramingError::BadChunk("chunk-size too large"))
+}
+
+/// Reads one body from a buffered stream, stopping exactly at its end.
+///
+/// It wraps a `BufRead` (a `BufReader<TcpStream>`, or a byte slice in tests)
+/// and implements `Read`, so a body can be copied to a file with
+/// `io::copy` without knowing how it is framed. A connection that closes
+/// before a `Length` or `Chunked` body is complete is an
+/// `UnexpectedEof` error, never a silently short body.
+pub struct BodyReader<R> {
+    inner: R,
+    kind: BodyKind,
+    /// Bytes left of a `Length` body.
+    left: u64,
+    chunked: ChunkedDecoder,
+    done: bool,
+    read_so_far: u64,
+}
+
+impl<R: BufRead> BodyReader<R> {
+    pub fn new(inner: R, kind: BodyKind) -> BodyReader<R> {
+        BodyReader {
+            inner,
+            kind,
+            left: match kind {
+                BodyKind::Length(n) => n,
+                _ => 0,
+            },
+            chunked: ChunkedDecoder::new(),
+            done: kind == BodyKind::Empty || kind == BodyKind::Length(0),
+            read_so_far: 0,
+        }
+    }
+
+    pub fn kind(&self) -> BodyKind {
+        self.kind
+    }
+
+    /// Whether the whole body has been read.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Body bytes delivered so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read_so_far
+    }
+
+    /// Trailer fields of a chunked body (empty otherwise).
+    pub fn trailers(&self) -> &Headers {
+        self.chunked.trailers()
+    }
+
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        match self.kind {
+            BodyKind::Empty => Ok(0),
+            BodyKind::Length(_) => {
+                let max = (buf.len() as u64).min(self.left) as usize;
+                let n = self.inner.read(&mut buf[..max])?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("connection closed with {} body bytes missing", self.left),
+                    ));
+                }
+                self.left -= n as u64;
+                self.done = self.left == 0;
+                Ok(n)
+            }
+            BodyKind::UntilClose => {
+                let n = self.inner.read(buf)?;
+                self.done = n == 0;
+                Ok(n)
+            }
+            BodyKind::Chunked => loop {
+                let input = self.inner.fill_buf()?;
+                if input.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed inside a chunked body",
+                    ));
+                }
+                let (used, produced) = self.chunked.decode(input, buf)?;
+                self.inner.consume(used);
+                if self.chunked.is_done() {
+                    self.done = true;
+                    return Ok(produced);
+                }
+                if produced > 0 {
+                    return Ok(produced);
+                }
+            },
+        }
+    }
+}
+
+impl<R: BufRead> Read for BodyReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_inner(buf)?;
+        self.read_so_far += n as u64;
+        Ok(n)
+    }
+}
+
+/// Encodes `data` as one chunk (`SIZE CRLF DATA CRLF`); an empty `data`
+/// would end the body, so it gives nothing.
+pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+    if data.is_empty() {
+        return;
+    }
+    out.extend_from_slice(format!("{:X}\r\n", data.len()).as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The last chunk with no trailers: `0 CRLF CRLF`.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn decode_all(input: &[u8]) -> Result<(Vec<u8>, usize), FramingError> {
+        let mut d = ChunkedDecoder::new();
+        let mut out = vec![0; input.len()];
+        let (used, produced) = d.decode(input, &mut out)?;
+        assert!(d.is_done(), "not done");
+        out.truncate(produced);
+        Ok((out, used))
+    }
+
+    #[test]
+    fn rfc_style_example_with_extension_and_trailer() {
+        let body = b"4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\nNEXT";
+        let mut d = ChunkedDecoder::new();
+        let mut out = [0u8; 64];
+        let (used, n) = d.decode(body, &mut out).unwrap();
+        assert_eq!(&out[..n], b"Wikipedia in\r\n\r\nchunks.");
+        assert_eq!(&body[used..], b"NEXT");
+        assert_eq!(d.trailers().get("expires"), Some("never"));
+    }
+
+    #[test]
+    fn split_at_every_byte_gives_the_same_body() {
+        let body = b"3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nX: y\r\n\r\n";
+        let (whole, _) = decode_all(body).unwrap();
+        for split in 0..body.len() {
+            let mut d = ChunkedDecoder::new();
+            let mut out = vec![0; 64];
+            let (u1, p1) = d.decode(&body[..split], &mut out).unwrap();
+            assert_eq!(u1, split);
+            let (u2, p2) = d.decode(&body[split..], &mut out[p1..]).unwrap();
+            assert_eq!(u1 + u2, body.len());
+            assert!(d.is_done());
+            assert_eq!(&out[..p1 + p2], &whole[..], "split at {split}");
+        }
+    }
+
+    #[test]
+    fn malformed_chunks_are_errors() {
+        for bad in [
+            &b"x\r\n"[..],
+            b"3\nabc\r\n0\r\n\r\n",
+            b"3\r\nabcX\r\n",
+            b"3 junk\r\n",
+            b"fffffffffffffffff\r\n",
+            b"-1\r\n",
+            b"0\r\nBad Trailer\r\n\r\n",
+        ] {
+            let mut d = ChunkedDecoder::new();
+            let mut out = [0u8; 64];
+            assert!(d.decode(bad, &mut out).is_err(), "{}", crate::trace::escape(bad));
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = Rng::new();
+        for _ in 0..2000 {
+            let n = rng.range(0, 64);
+            let mut input = rng.bytes(n);
+            // Bias towards almost-valid input.
+            if rng.below(2) == 0 && !input.is_empty() {
+                input[0] = b"0123456789abcdef"[rng.below(16) as usize];
+            }
+            let mut d = ChunkedDecoder::new();
+            let mut out = [0u8; 32];
+            let _ = d.decode(&input, &mut out);
+        }
+    }
+
+    #[test]
+    fn content_length_rules() {
+        let mut h = Headers::new();
+        assert_eq!(content_length(&h), Ok(None));
+        h.append("Content-Length", "5");
+        assert_eq!(content_length(&h), Ok(Some(5)));
+        h.append("Content-Length", "5, 5");
+        assert_eq!(content_length(&h), Ok(Some(5)));
+        h.append("Content-Length", "6");
+        assert!(content_length(&h).is_err());
+        for bad in ["", "+5", "-1", "0x10", "1 2", "99999999999999999999"] {
+            let mut h = Headers::new();
+            h.append("Content-Length", bad);
+            assert!(content_length(&h).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn body_reader_stops_at_the_end_of_the_body() {
+        let data = b"5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+        let mut r = BodyReader::new(&data[..], BodyKind::Chunked);
+        let mut s = Vec::new();
+        r.read_to_end(&mut s).unwrap();
+        assert_eq!(s, b"hello");
+        assert_eq!(r.into_inner(), b"GET / HTTP/1.1\r\n");
+
+        let mut r = BodyReader::new(&b"abc"[..], BodyKind::Length(5));
+        let mut s = Vec::new();
+        let e = r.read_to_end(&mut s).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn encode_then_decode() {
+        let mut rng = Rng::new();
+        let data = rng.bytes(1000);
+        let mut wire = Vec::new();
+        for c in data.chunks(rng.range(1, 300)) {
+            encode_chunk(c, &mut wire);
+        }
+        wire.extend_from_slice(LAST_CHUNK);
+        assert_eq!(decode_all(&wire).unwrap().0, data);
+    }
+}

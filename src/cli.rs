@@ -1,0 +1,314 @@
+//! Command-line parsing shared by every binary.
+//!
+//! Each binary is thin: it describes its options, asks for their values and
+//! calls into its chapter's module. The rules are the same everywhere:
+//!
+//! * `--help` (or `-h`) prints the usage and exits 0;
+//! * an unknown option, a missing or malformed value, or a missing positional
+//!   argument prints `PROG: error: …` plus a hint and exits **2**;
+//! * options take their value as `--name VALUE` or `--name=VALUE`;
+//! * servers print exactly one line, `listening on http://HOST:PORT`, once
+//!   bound ([`announce`]), so scripts and tests can wait for it.
+//!
+//! ```no_run
+//! use wirebook::cli::Args;
+//! let mut args = Args::from_env("ch02_hello", "Answers GET / with Hello, world.", "[--addr HOST:PORT] [--trace]");
+//! let addr = args.addr("127.0.0.1:8888");
+//! let trace = args.flag("--trace");
+//! args.finish();
+//! ```
+
+use std::fmt::Display;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::process;
+use std::str::FromStr;
+
+/// Exit code for a bad command line (the convention of BSD's `sysexits` and
+/// of most Unix tools: 2 means "you called me wrong").
+pub const EXIT_USAGE: i32 = 2;
+
+/// The arguments of one run, consumed option by option.
+pub struct Args {
+    prog: String,
+    about: String,
+    usage: String,
+    options_help: Vec<String>,
+    raw: Vec<Option<String>>,
+    positionals_taken: usize,
+}
+
+impl Args {
+    /// Reads `std::env::args()`; prints help and exits on `--help`.
+    pub fn from_env(prog: &str, about: &str, usage: &str) -> Args {
+        Args::new(prog, about, usage, std::env::args().skip(1).collect())
+    }
+
+    /// The same over an explicit list (for tests).
+    pub fn new(prog: &str, about: &str, usage: &str, args: Vec<String>) -> Args {
+        Args {
+            prog: prog.to_string(),
+            about: about.to_string(),
+            usage: usage.to_string(),
+            options_help: Vec::new(),
+            raw: args.into_iter().map(Some).collect(),
+            positionals_taken: 0,
+        }
+    }
+
+    fn help_text(&self) -> String {
+        let mut s = format!(
+            "{}\n\nUsage: {} {}\n",
+            self.about.trim_end(),
+            self.prog,
+            self.usage
+        );
+        if !self.options_help.is_empty() {
+            s.push_str("\nOptions:\n");
+            for line in &self.options_help {
+                s.push_str("  ");
+                s.push_str(line);
+                s.push('\n');
+            }
+        }
+        s.push_str("  -h, --help           print this help and exit\n");
+        s
+    }
+
+    /// Adds a line to the `Options:` section of `--help`. Call it for each
+    /// option before [`Args::finish`] (or before the first error) so the help
+    /// is complete.
+    pub fn describe(&mut self, line: &str) -> &mut Self {
+        self.options_help.push(line.to_string());
+        self
+    }
+
+    /// Prints `PROG: error: MSG` and the usage line, and exits 2.
+    pub fn fail(&self, msg: impl Display) -> ! {
+        eprintln!("{}: error: {}", self.prog, msg);
+        eprintln!("usage: {} {}", self.prog, self.usage);
+        eprintln!("(run `{} --help` for more)", self.prog);
+        process::exit(EXIT_USAGE)
+    }
+
+    fn wants_help(&self) -> bool {
+        self.raw
+            .iter()
+            .flatten()
+            .take_while(|a| a.as_str() != "--")
+            .any(|a| a == "--help" || a == "-h")
+    }
+
+    /// `true` if the boolean flag `name` (e.g. `--trace`) was given.
+    pub fn flag(&mut self, name: &str) -> bool {
+        let mut found = false;
+        for slot in self.raw.iter_mut() {
+            match slot.as_deref() {
+                Some("--") => break,
+                Some(a) if a == name => {
+                    *slot = None;
+                    found = true;
+                }
+                Some(a) if a.starts_with(name) && a[name.len()..].starts_with('=') => {
+                    let a = a.to_string();
+                    self.fail(format!("{name} takes no value (got `{a}`)"));
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// The value of option `name`, if given (the last one wins).
+    pub fn value(&mut self, name: &str) -> Option<String> {
+        let mut found = None;
+        let mut i = 0;
+        while i < self.raw.len() {
+            match self.raw[i].clone() {
+                Some(a) if a == "--" => break,
+                Some(a) if a == name => {
+                    self.raw[i] = None;
+                    match self.raw.get_mut(i + 1).and_then(|s| s.take()) {
+                        Some(v) => found = Some(v),
+                        None => self.fail(format!("{name} needs a value")),
+                    }
+                    i += 1;
+                }
+                Some(a) if a.starts_with(name) && a[name.len()..].starts_with('=') => {
+                    self.raw[i] = None;
+                    found = Some(a[name.len() + 1..].to_string());
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        found
+    }
+
+    /// The value of option `name` parsed as `T`, or `default` when absent.
+    /// A value that does not parse is a usage error (exit 2).
+    pub fn parsed<T: FromStr>(&mut self, name: &str, default: T) -> T
+    where
+        T::Err: Display,
+    {
+        match self.value(name) {
+            None => default,
+            Some(v) => match v.parse() {
+                Ok(x) => x,
+                Err(e) => self.fail(format!("invalid value `{v}` for {name}: {e}")),
+            },
+        }
+    }
+
+    /// `--addr HOST:PORT`, resolved to one socket address. Port 0 asks the
+    /// kernel for a free port.
+    pub fn addr(&mut self, default: &str) -> SocketAddr {
+        let v = self.value("--addr").unwrap_or_else(|| default.to_string());
+        match resolve_addr(&v) {
+            Ok(a) => a,
+            Err(e) => self.fail(format!("invalid value `{v}` for --addr: {e}")),
+        }
+    }
+
+    /// The next positional argument, or a usage error naming `what`.
+    pub fn positional(&mut self, what: &str) -> String {
+        match self.next_positional() {
+            Some(v) => v,
+            None => self.fail(format!("missing argument {what}")),
+        }
+    }
+
+    /// The next positional argument, if any. Options (anything starting with
+    /// `-` other than `-` itself) are never taken as positionals; after `--`
+    /// everything is positional.
+    pub fn next_positional(&mut self) -> Option<String> {
+        let mut after_dashes = false;
+        for slot in self.raw.iter_mut() {
+            match slot.as_deref() {
+                None => {}
+                Some("--") if !after_dashes => after_dashes = true,
+                Some(a) if after_dashes || a == "-" || !a.starts_with('-') => {
+                    self.positionals_taken += 1;
+                    return slot.take();
+                }
+                Some(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Ends parsing: prints help and exits 0 on `--help`; exits 2 on anything
+    /// left over (an unknown option or an unexpected argument).
+    pub fn finish(self) {
+        if self.wants_help() {
+            print!("{}", self.help_text());
+            process::exit(0);
+        }
+        let mut left = self.raw.iter().flatten().filter(|a| a.as_str() != "--");
+        if let Some(a) = left.next() {
+            if a.starts_with('-') && a != "-" {
+                self.fail(format!("unknown option `{a}`"));
+            } else {
+                self.fail(format!("unexpected argument `{a}`"));
+            }
+        }
+    }
+
+    /// Like [`Args::finish`], but checks `--help` first: call this *before*
+    /// taking required positionals so that `PROG --help` never complains
+    /// about a missing argument.
+    pub fn help_requested(&self) -> bool {
+        self.wants_help()
+    }
+
+    /// Prints the help and exits 0 if `--help` was given.
+    pub fn handle_help(&self) {
+        if self.wants_help() {
+            print!("{}", self.help_text());
+            process::exit(0);
+        }
+    }
+}
+
+/// Resolves `HOST:PORT` (a literal like `127.0.0.1:0`, `[::1]:8080`, or a name
+/// like `localhost:8888`) to its first socket address.
+pub fn resolve_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if !s.contains(':') {
+        return Err("expected HOST:PORT".to_string());
+    }
+    match s.to_socket_addrs() {
+        Ok(mut it) => it
+            .next()
+            .ok_or_else(|| "name has no addresses".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Prints the one line that says a server is ready, with the real port (so
+/// `--addr 127.0.0.1:0` tells the caller which port the kernel chose), and
+/// flushes stdout so a pipe sees it at once.
+pub fn announce(listener: &TcpListener) {
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    announce_addr("http", addr);
+}
+
+/// [`announce`] for a scheme other than `http` (the UDP echo server says
+/// `listening on udp://…`).
+pub fn announce_addr(scheme: &str, addr: SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {scheme}://{addr}");
+    let _ = out.flush();
+}
+
+/// Binds a TCP listener or exits 1 with a clear message (address in use,
+/// permission denied...).
+pub fn bind_or_exit(prog: &str, addr: SocketAddr) -> TcpListener {
+    match TcpListener::bind(addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{prog}: error: cannot listen on {addr}: {e}");
+            process::exit(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Args {
+        Args::new("t", "test", "", v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn options_in_both_spellings() {
+        let mut a = args(&["--addr", "127.0.0.1:1", "--threads=4", "--trace", "x"]);
+        assert_eq!(a.value("--addr").as_deref(), Some("127.0.0.1:1"));
+        assert_eq!(a.parsed("--threads", 1usize), 4);
+        assert!(a.flag("--trace"));
+        assert!(!a.flag("--quiet"));
+        assert_eq!(a.next_positional().as_deref(), Some("x"));
+        assert_eq!(a.next_positional(), None);
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let mut a = args(&["--", "--not-an-option"]);
+        assert_eq!(a.next_positional().as_deref(), Some("--not-an-option"));
+    }
+
+    #[test]
+    fn resolves_literals_and_names() {
+        assert_eq!(
+            resolve_addr("127.0.0.1:0").unwrap(),
+            "127.0.0.1:0".parse().unwrap()
+        );
+        assert!(resolve_addr("[::1]:80").is_ok());
+        assert!(resolve_addr("nonsense").is_err());
+    }
+}

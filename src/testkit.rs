@@ -1,0 +1,213 @@
+//! Starting the book's binaries from tests: spawn, wait for the one
+//! `listening on …` line, learn the real port, and kill on drop.
+//!
+//! Tests never sleep to synchronise: they wait for that line (with a
+//! timeout), which the server prints only after `bind` succeeded.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// How long a binary may take to print its `listening on` line.
+pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running server binary.
+pub struct Server {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Server {
+    /// Starts `bin` with `args`, adding `--addr 127.0.0.1:0` unless `args`
+    /// already has `--addr`, and waits for `listening on SCHEME://ADDR`.
+    pub fn start(bin: &str, args: &[&str]) -> Server {
+        let mut cmd = Command::new(bin);
+        cmd.args(args);
+        if !args.iter().any(|a| *a == "--addr" || a.starts_with("--addr=")) {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
+        Server::start_command(cmd)
+    }
+
+    /// Starts a prepared command and waits for its `listening on` line.
+    pub fn start_command(mut cmd: Command) -> Server {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let out_buf = Arc::new(Mutex::new(Vec::new()));
+        let err_buf = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let out_buf = out_buf.clone();
+            thread::spawn(move || {
+                let mut r = BufReader::new(stdout);
+                let mut line = String::new();
+                let mut sent = false;
+                loop {
+                    line.clear();
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            out_buf.lock().unwrap().extend_from_slice(line.as_bytes());
+                            if !sent {
+                                if let Some(rest) = line.trim_end().strip_prefix("listening on ") {
+                                    let addr = rest.split("://").nth(1).unwrap_or(rest).to_string();
+                                    let _ = tx.send(addr);
+                                    sent = true;
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        {
+            let err_buf = err_buf.clone();
+            thread::spawn(move || {
+                let mut r = stderr;
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = r.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    err_buf.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{cmd:?} did not print `listening on …` within {START_TIMEOUT:?}; stderr:\n{}",
+                    String::from_utf8_lossy(&err_buf.lock().unwrap())
+                );
+            }
+        };
+        let addr: SocketAddr = addr
+            .trim_end_matches('/')
+            .parse()
+            .unwrap_or_else(|e| panic!("bad address in `listening on {addr}`: {e}"));
+        Server {
+            child: Some(child),
+            addr,
+            stdout: out_buf,
+            stderr: err_buf,
+        }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The check target for this server.
+    pub fn target(&self) -> crate::check::Target {
+        crate::check::Target::new(self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// What the server wrote to stderr so far (access log, trace).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// What the server wrote to stdout so far.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Sends `signal` (e.g. [`SIGTERM`]) to the server.
+    pub fn signal(&self, signal: i32) {
+        send_signal(self.pid(), signal);
+    }
+
+    /// Waits up to `timeout` for the server to exit; `None` if it did not
+    /// (it is then killed).
+    pub fn wait_exit(mut self, timeout: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(status)) => Some(status),
+            _ => {
+                send_signal(pid, SIGKILL);
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub const SIGINT: i32 = 2;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+
+unsafe extern "C" {
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+/// `kill(2)`: std has `Child::kill` (SIGKILL) but no way to send SIGTERM or
+/// SIGINT, which is what a graceful-shutdown test needs.
+pub fn send_signal(pid: u32, signal: i32) {
+    // SAFETY: kill(2) takes plain integers and has no memory effects here.
+    unsafe {
+        kill(pid as i32, signal);
+    }
+}
+
+/// Runs a client binary to completion with `stdin` as its input; panics if
+/// it runs longer than `timeout`.
+pub fn run_client(bin: &str, args: &[&str], stdin: &[u8], timeout: Duration) -> Output {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let mut input = child.stdin.take().expect("piped stdin");
+    let stdin = stdin.to_vec();
+    thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => panic!("waiting for {bin}: {e}"),
+        Err(_) => {
+            send_signal(pid, SIGKILL);
+            panic!("{bin} {args:?} did not finish within {timeout:?}")
+        }
+    }
+}
