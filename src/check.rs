@@ -75,13 +75,13 @@ impl fmt::Debug for Check {
 #[derive(Debug, Clone, Default)]
 pub struct Failure {
     pub summary: String,
-    pub sent: Option<Vec<u8>>,
-    pub expected: Option<String>,
-    pub got: Option<Vec<u8>>,
+    pub sent: Option<Box<[u8]>>,
+    pub expected: Option<Box<str>>,
+    pub got: Option<Box<[u8]>>,
     /// Offset of the first byte of `got` that differs from what was expected.
-    pub first_wrong: Option<usize>,
+    pub first_wrong: Option<u32>,
     /// A shell command that reproduces the exchange.
-    pub repro: Option<String>,
+    pub repro: Option<Box<str>>,
 }
 
 impl Failure {
@@ -93,27 +93,27 @@ impl Failure {
     }
 
     pub fn sent(mut self, bytes: &[u8]) -> Failure {
-        self.sent = Some(bytes.to_vec());
+        self.sent = Some(bytes.into());
         self
     }
 
     pub fn expected(mut self, what: impl Into<String>) -> Failure {
-        self.expected = Some(what.into());
+        self.expected = Some(what.into().into_boxed_str());
         self
     }
 
     pub fn got(mut self, bytes: &[u8]) -> Failure {
-        self.got = Some(bytes.to_vec());
+        self.got = Some(bytes.into());
         self
     }
 
     pub fn at(mut self, offset: usize) -> Failure {
-        self.first_wrong = Some(offset);
+        self.first_wrong = Some(offset.min(u32::MAX as usize) as u32);
         self
     }
 
     pub fn repro(mut self, cmd: impl Into<String>) -> Failure {
-        self.repro = Some(cmd.into());
+        self.repro = Some(cmd.into().into_boxed_str());
         self
     }
 
@@ -139,12 +139,21 @@ impl fmt::Display for Failure {
         }
         if let Some(g) = &self.got {
             let shown = escape(&g[..g.len().min(600)]);
-            writeln!(f, "    got:      \"{}\"{}", shown, if g.len() > 600 { "…" } else { "" })?;
-            if let Some(at) = self.first_wrong {
+            writeln!(
+                f,
+                "    got:      \"{}\"{}",
+                shown,
+                if g.len() > 600 { "…" } else { "" }
+            )?;
+            if let Some(at) = self.first_wrong.map(|a| a as usize) {
                 if at <= 600 {
                     // Column of the offending byte in the escaped rendering.
                     let col = escape(&g[..at.min(g.len())]).chars().count();
-                    writeln!(f, "               {}^ first wrong byte (offset {at})", " ".repeat(col))?;
+                    writeln!(
+                        f,
+                        "               {}^ first wrong byte (offset {at})",
+                        " ".repeat(col)
+                    )?;
                 } else {
                     writeln!(f, "    first wrong byte at offset {at}")?;
                 }
@@ -193,12 +202,7 @@ pub fn nc_command(t: &Target, bytes: &[u8]) -> String {
             _ => s.push_str(&format!("\\{b:03o}")),
         }
     }
-    format!(
-        "printf '{}' | nc -q 2 {} {}",
-        s,
-        t.addr.ip(),
-        t.addr.port()
-    )
+    format!("printf '{}' | nc -q 2 {} {}", s, t.addr.ip(), t.addr.port())
 }
 
 /// Connects with the target's timeouts set.
@@ -320,15 +324,22 @@ pub fn send_and_read_all(t: &Target, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
     match s.read_to_end(&mut got) {
         Ok(_) => Ok(got),
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(got),
-        Err(e) => Err(Failure::new(format!("server did not close the connection: {e}"))
-            .sent(bytes)
-            .got(&got)
-            .repro(nc_command(t, bytes))),
+        Err(e) => Err(
+            Failure::new(format!("server did not close the connection: {e}"))
+                .sent(bytes)
+                .got(&got)
+                .repro(nc_command(t, bytes)),
+        ),
     }
 }
 
 /// Fails unless `resp` has status `want`.
-pub fn expect_status(resp: &RawResponse, want: u16, sent: &[u8], t: &Target) -> Result<(), Failure> {
+pub fn expect_status(
+    resp: &RawResponse,
+    want: u16,
+    sent: &[u8],
+    t: &Target,
+) -> Result<(), Failure> {
     if resp.head.status == want {
         return Ok(());
     }
@@ -354,8 +365,11 @@ pub struct Report {
 pub fn run(checks: &[Check], t: &Target, out: &mut dyn Write) -> Report {
     let mut report = Report::default();
     for c in checks {
-        let result = std::panic::catch_unwind(|| (c.run)(t))
-            .unwrap_or_else(|_| Err(Failure::new("the check itself panicked (a bug in wirebook)")));
+        let result = std::panic::catch_unwind(|| (c.run)(t)).unwrap_or_else(|_| {
+            Err(Failure::new(
+                "the check itself panicked (a bug in wirebook)",
+            ))
+        });
         match result {
             Ok(()) => {
                 report.passed += 1;
@@ -417,9 +431,13 @@ mod tests {
     #[test]
     fn failure_report_has_every_part() {
         let t = Target::new("127.0.0.1:8888".parse().unwrap());
-        let f = Failure::mismatch("wrong status", b"HTTP/1.1 200", b"HTTP/1.1 404 Not Found\r\n")
-            .sent(b"GET / HTTP/1.1\r\n\r\n")
-            .repro(nc_command(&t, b"GET / HTTP/1.1\r\n\r\n"));
+        let f = Failure::mismatch(
+            "wrong status",
+            b"HTTP/1.1 200",
+            b"HTTP/1.1 404 Not Found\r\n",
+        )
+        .sent(b"GET / HTTP/1.1\r\n\r\n")
+        .repro(nc_command(&t, b"GET / HTTP/1.1\r\n\r\n"));
         let s = f.to_string();
         assert!(s.contains("sent:"), "{s}");
         assert!(s.contains("first wrong byte (offset 9)"), "{s}");

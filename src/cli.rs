@@ -240,9 +240,7 @@ pub fn resolve_addr(s: &str) -> Result<SocketAddr, String> {
         return Err("expected HOST:PORT".to_string());
     }
     match s.to_socket_addrs() {
-        Ok(mut it) => it
-            .next()
-            .ok_or_else(|| "name has no addresses".to_string()),
+        Ok(mut it) => it.next().ok_or_else(|| "name has no addresses".to_string()),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -29,7 +29,10 @@ impl Server {
     pub fn start(bin: &str, args: &[&str]) -> Server {
         let mut cmd = Command::new(bin);
         cmd.args(args);
-        if !args.iter().any(|a| *a == "--addr" || a.starts_with("--addr=")) {
+        if !args
+            .iter()
+            .any(|a| *a == "--addr" || a.starts_with("--addr="))
+        {
             cmd.args(["--addr", "127.0.0.1:0"]);
         }
         Server::start_command(cmd)
@@ -60,12 +63,12 @@ impl Server {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
                             out_buf.lock().unwrap().extend_from_slice(line.as_bytes());
-                            if !sent {
-                                if let Some(rest) = line.trim_end().strip_prefix("listening on ") {
-                                    let addr = rest.split("://").nth(1).unwrap_or(rest).to_string();
-                                    let _ = tx.send(addr);
-                                    sent = true;
-                                }
+                            if let (false, Some(rest)) =
+                                (sent, line.trim_end().strip_prefix("listening on "))
+                            {
+                                let addr = rest.split("://").nth(1).unwrap_or(rest).to_string();
+                                let _ = tx.send(addr);
+                                sent = true;
                             }
                         }
                     }

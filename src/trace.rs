@@ -78,7 +78,12 @@ pub fn head(dir: Dir, peer: impl Display, bytes: &[u8]) {
     for line in bytes.split_inclusive(|&b| b == b'\n') {
         let _ = writeln!(out, "[{peer}] {} {}", dir.arrow(), escape(line));
     }
-    let _ = writeln!(out, "[{peer}] {} (head: {} bytes)", dir.arrow(), bytes.len());
+    let _ = writeln!(
+        out,
+        "[{peer}] {} (head: {} bytes)",
+        dir.arrow(),
+        bytes.len()
+    );
 }
 
 /// A body, summarised by its size and how it was framed

@@ -22,7 +22,9 @@ fn main() {
     let timeout: f64 = args.parsed("--timeout", 5.0);
     let chapter = args.positional("CHAPTER (ch01 … ch09)");
     let Some(checks) = check::chapter(&chapter) else {
-        args.fail(format!("unknown chapter `{chapter}` (expected ch01 … ch09)"));
+        args.fail(format!(
+            "unknown chapter `{chapter}` (expected ch01 … ch09)"
+        ));
     };
     args.finish();
     if list {

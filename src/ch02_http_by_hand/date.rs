@@ -109,7 +109,8 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     if t.len() != 3 || t.iter().any(|x| x.len() != 2) {
         return None;
     }
-    let (hh, mm, ss): (i64, i64, i64) = (t[0].parse().ok()?, t[1].parse().ok()?, t[2].parse().ok()?);
+    let (hh, mm, ss): (i64, i64, i64) =
+        (t[0].parse().ok()?, t[1].parse().ok()?, t[2].parse().ok()?);
     if !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 || !(1970..=9999).contains(&y) {
         return None;
     }
@@ -142,7 +143,12 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for s in ["", "yesterday", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT"] {
+        for s in [
+            "",
+            "yesterday",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+        ] {
             assert_eq!(parse_http_date(s), None, "{s}");
         }
     }

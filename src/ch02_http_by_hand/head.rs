@@ -392,7 +392,10 @@ fn check_partial_request_line(line: &[u8], limits: &HeadLimits) -> Result<(), He
     }
     if method_end < line.len() {
         let target = &line[method_end + 1..];
-        let target_end = target.iter().position(|&b| b == b' ').unwrap_or(target.len());
+        let target_end = target
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(target.len());
         if target_end > limits.max_target_bytes {
             return Err(HeadError::TargetTooLong);
         }
@@ -462,12 +465,8 @@ pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHe
 
 /// Parses a response head (RFC 9112 §4): `HTTP-version SP status-code SP
 /// [reason-phrase] CRLF`, then header fields, then an empty line.
-pub fn parse_response(
-    buf: &[u8],
-    limits: &HeadLimits,
-) -> Result<Parsed<ResponseHead>, HeadError> {
-    let Some((line, after)) =
-        next_line(buf, 0).map_err(|_| HeadError::BadStartLine("bare CR"))?
+pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead>, HeadError> {
+    let Some((line, after)) = next_line(buf, 0).map_err(|_| HeadError::BadStartLine("bare CR"))?
     else {
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
@@ -490,7 +489,8 @@ pub fn parse_response(
     if !code.iter().all(u8::is_ascii_digit) {
         return Err(HeadError::BadStartLine("status code is not 3 digits"));
     }
-    let status = (code[0] - b'0') as u16 * 100 + (code[1] - b'0') as u16 * 10 + (code[2] - b'0') as u16;
+    let status =
+        (code[0] - b'0') as u16 * 100 + (code[1] - b'0') as u16 * 10 + (code[2] - b'0') as u16;
     if status < 100 {
         return Err(HeadError::BadStartLine("status code below 100"));
     }
@@ -500,7 +500,9 @@ pub fn parse_response(
         Some(_) => return Err(HeadError::BadStartLine("status code is not 3 digits")),
     };
     if !reason.iter().all(|&b| is_field_byte(b)) {
-        return Err(HeadError::BadStartLine("control character in reason phrase"));
+        return Err(HeadError::BadStartLine(
+            "control character in reason phrase",
+        ));
     }
     let mut headers = Headers::new();
     match parse_fields(buf, after, limits, &mut headers)? {
@@ -574,7 +576,10 @@ fn parse_field_line(line: &[u8]) -> Result<(String, String), HeadError> {
     if !value.iter().all(|&b| is_field_byte(b)) {
         return Err(HeadError::BadField("control character in field value"));
     }
-    Ok((String::from_utf8_lossy(name).into_owned(), field_text(value)))
+    Ok((
+        String::from_utf8_lossy(name).into_owned(),
+        field_text(value),
+    ))
 }
 
 fn trim_ows(mut v: &[u8]) -> &[u8] {
@@ -729,7 +734,10 @@ mod tests {
 
     #[test]
     fn higher_minor_version_is_served_as_1_1() {
-        assert_eq!(complete(b"GET / HTTP/1.7\r\n\r\n").0.version, Version::Http11);
+        assert_eq!(
+            complete(b"GET / HTTP/1.7\r\n\r\n").0.version,
+            Version::Http11
+        );
     }
 
     #[test]
@@ -744,8 +752,12 @@ mod tests {
         let Ok(Parsed::Complete(h, n)) = parse_response(raw, &HeadLimits::CLIENT) else {
             panic!()
         };
-        assert_eq!((h.status, h.reason.as_str(), n), (404, "Not Found", raw.len()));
-        let Ok(Parsed::Complete(h, _)) = parse_response(b"HTTP/1.0 200\r\n\r\n", &HeadLimits::CLIENT)
+        assert_eq!(
+            (h.status, h.reason.as_str(), n),
+            (404, "Not Found", raw.len())
+        );
+        let Ok(Parsed::Complete(h, _)) =
+            parse_response(b"HTTP/1.0 200\r\n\r\n", &HeadLimits::CLIENT)
         else {
             panic!()
         };

@@ -231,8 +231,9 @@ impl ChunkedDecoder {
                     if i == input.len() || o == out.len() {
                         return Ok((i, o));
                     }
-                    let n = (*left).min((input.len() - i) as u64).min((out.len() - o) as u64)
-                        as usize;
+                    let n = (*left)
+                        .min((input.len() - i) as u64)
+                        .min((out.len() - o) as u64) as usize;
                     out[o..o + n].copy_from_slice(&input[i..i + n]);
                     i += n;
                     o += n;
@@ -319,7 +320,9 @@ fn parse_size_line(line: &[u8]) -> Result<u64, FramingError> {
         .iter()
         .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
     {
-        return Err(FramingError::BadChunk("control character in chunk extension"));
+        return Err(FramingError::BadChunk(
+            "control character in chunk extension",
+        ));
     }
     let s = std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII");
     u64::from_str_radix(s, 16).map_err(|_| FramingError::BadChunk("chunk-size too large"))
@@ -510,7 +513,11 @@ mod tests {
         ] {
             let mut d = ChunkedDecoder::new();
             let mut out = [0u8; 64];
-            assert!(d.decode(bad, &mut out).is_err(), "{}", crate::trace::escape(bad));
+            assert!(
+                d.decode(bad, &mut out).is_err(),
+                "{}",
+                crate::trace::escape(bad)
+            );
         }
     }
 

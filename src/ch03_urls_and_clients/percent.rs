@@ -80,7 +80,7 @@ pub fn is_unreserved(b: u8) -> bool {
 /// Escapes every byte that is not unreserved: safe for one path segment or
 /// one query key or value (a `/`, `?`, `&` or `=` inside it is escaped).
 pub fn percent_encode(bytes: &[u8]) -> String {
-    encode_with(bytes, |b| is_unreserved(b))
+    encode_with(bytes, is_unreserved)
 }
 
 /// Escapes a whole path, keeping `/` (and the sub-delims RFC 3986 allows in
@@ -90,8 +90,19 @@ pub fn percent_encode_path(path: &str) -> String {
         is_unreserved(b)
             || matches!(
                 b,
-                b'/' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
-                    | b':' | b'@'
+                b'/' | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
             )
     })
 }

@@ -56,10 +56,10 @@ impl std::error::Error for BodyError {}
 
 impl From<io::Error> for BodyError {
     fn from(e: io::Error) -> BodyError {
-        if e.kind() == io::ErrorKind::FileTooLarge {
-            if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>()) {
-                return BodyError::TooLarge { limit: inner.0 };
-            }
+        if e.kind() == io::ErrorKind::FileTooLarge
+            && let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>())
+        {
+            return BodyError::TooLarge { limit: inner.0 };
         }
         BodyError::Io(e)
     }
@@ -156,10 +156,8 @@ impl<'c> RequestBody<'c> {
     /// `Content-Length` over the limit fails at once, without reading (and
     /// without sending `100 Continue`).
     pub fn read_to_vec(&mut self) -> Result<Vec<u8>, BodyError> {
-        if let Some(n) = self.content_length() {
-            if n > self.limit {
-                return Err(BodyError::TooLarge { limit: self.limit });
-            }
+        if self.content_length().is_some_and(|n| n > self.limit) {
+            return Err(BodyError::TooLarge { limit: self.limit });
         }
         let mut v = Vec::with_capacity(self.content_length().unwrap_or(0).min(self.limit) as usize);
         self.read_to_end(&mut v)?;
@@ -170,7 +168,10 @@ impl<'c> RequestBody<'c> {
     pub fn read_to_string_checked(&mut self) -> Result<String, BodyError> {
         let v = self.read_to_vec()?;
         String::from_utf8(v).map_err(|_| {
-            BodyError::Io(io::Error::new(io::ErrorKind::InvalidData, "body is not UTF-8"))
+            BodyError::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "body is not UTF-8",
+            ))
         })
     }
 }
@@ -180,10 +181,11 @@ impl Read for RequestBody<'_> {
         if self.reader.is_done() || buf.is_empty() {
             return Ok(0);
         }
-        if let Some(n) = self.content_length() {
-            if n > self.limit {
-                return Err(io::Error::new(io::ErrorKind::FileTooLarge, LimitExceeded(self.limit)));
-            }
+        if self.content_length().is_some_and(|n| n > self.limit) {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                LimitExceeded(self.limit),
+            ));
         }
         if !self.continue_sent {
             if let Some(w) = self.continue_to.as_mut() {
@@ -198,7 +200,10 @@ impl Read for RequestBody<'_> {
         let max = (buf.len() as u64).min(room.max(1)) as usize;
         let n = self.reader.read(&mut buf[..max])?;
         if self.reader.bytes_read() > self.limit {
-            return Err(io::Error::new(io::ErrorKind::FileTooLarge, LimitExceeded(self.limit)));
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                LimitExceeded(self.limit),
+            ));
         }
         Ok(n)
     }
@@ -230,7 +235,10 @@ impl<'c> Request<'c> {
         if let Some(i) = t.find('#') {
             t = &t[..i];
         }
-        let lower = t.get(..8).map(|p| p.to_ascii_lowercase()).unwrap_or_default();
+        let lower = t
+            .get(..8)
+            .map(|p| p.to_ascii_lowercase())
+            .unwrap_or_default();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             let after_scheme = &t[t.find("://").unwrap() + 3..];
             t = match after_scheme.find(['/', '?']) {
@@ -244,7 +252,12 @@ impl<'c> Request<'c> {
     }
 
     /// A request built from a head (method must be known to the caller).
-    pub fn new(method: Method, head: RequestHead, peer: SocketAddr, body: RequestBody<'c>) -> Request<'c> {
+    pub fn new(
+        method: Method,
+        head: RequestHead,
+        peer: SocketAddr,
+        body: RequestBody<'c>,
+    ) -> Request<'c> {
         let (path, query) = Request::split_target(&head.target);
         Request {
             method,
@@ -258,7 +271,12 @@ impl<'c> Request<'c> {
     }
 
     /// A request with an in-memory body, for unit tests of handlers.
-    pub fn for_test(method: Method, target: &str, headers: &[(&str, &str)], body: &'c [u8]) -> Request<'c> {
+    pub fn for_test(
+        method: Method,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &'c [u8],
+    ) -> Request<'c> {
         let mut h = Headers::new();
         for (n, v) in headers {
             h.append(*n, *v);
@@ -339,14 +357,17 @@ mod tests {
 
     #[test]
     fn body_limit_is_enforced_while_reading() {
-        let data = vec![b'x'; 100];
+        let data = [b'x'; 100];
         let mut r = RequestBody::new(Box::new(&data[..]), BodyKind::Chunked, None);
         r.set_limit(10);
         // Not valid chunked data, but the limit test below uses Length.
         let _ = r.read_to_vec();
         let mut r = RequestBody::new(Box::new(&data[..]), BodyKind::Length(100), None);
         r.set_limit(10);
-        assert!(matches!(r.read_to_vec(), Err(BodyError::TooLarge { limit: 10 })));
+        assert!(matches!(
+            r.read_to_vec(),
+            Err(BodyError::TooLarge { limit: 10 })
+        ));
         let mut r = RequestBody::new(Box::new(&data[..]), BodyKind::Length(100), None);
         r.set_limit(100);
         assert_eq!(r.read_to_vec().unwrap().len(), 100);
@@ -359,7 +380,10 @@ mod tests {
         wire.extend_from_slice(crate::ch03_urls_and_clients::body::LAST_CHUNK);
         let mut r = RequestBody::new(Box::new(&wire[..]), BodyKind::Chunked, None);
         r.set_limit(49);
-        assert!(matches!(r.read_to_vec(), Err(BodyError::TooLarge { limit: 49 })));
+        assert!(matches!(
+            r.read_to_vec(),
+            Err(BodyError::TooLarge { limit: 49 })
+        ));
         let mut r = RequestBody::new(Box::new(&wire[..]), BodyKind::Chunked, None);
         r.set_limit(50);
         assert_eq!(r.read_to_vec().unwrap(), vec![b'a'; 50]);
@@ -369,7 +393,11 @@ mod tests {
     fn continue_is_sent_before_the_first_read_only() {
         let mut sent = Vec::new();
         {
-            let mut r = RequestBody::new(Box::new(&b"abc"[..]), BodyKind::Length(3), Some(Box::new(&mut sent)));
+            let mut r = RequestBody::new(
+                Box::new(&b"abc"[..]),
+                BodyKind::Length(3),
+                Some(Box::new(&mut sent)),
+            );
             assert!(r.awaiting_continue());
             assert_eq!(r.read_to_vec().unwrap(), b"abc");
             assert!(!r.awaiting_continue());
