@@ -91,7 +91,7 @@ impl Pattern {
         let mut parts = rest.split('/');
         let mut params = Vec::new();
         let mut bad = false;
-        for (i, seg) in self.segments.iter().enumerate() {
+        for seg in &self.segments {
             match seg {
                 Segment::Rest(name) => {
                     let tail: Vec<&str> = parts.by_ref().collect();
@@ -101,15 +101,17 @@ impl Pattern {
                         Ok(d) => params.push((name.clone(), d.join("/"))),
                         Err(_) => bad = true,
                     }
-                    let _ = i;
                     return Some(if bad { Err(()) } else { Ok(params) });
                 }
                 Segment::Literal(lit) => {
                     let p = parts.next()?;
-                    match percent_decode_str(p) {
-                        Ok(d) if d == *lit => {}
-                        Ok(_) => return None,
-                        Err(_) => return None,
+                    let same = if p.contains('%') {
+                        percent_decode_str(p).is_ok_and(|d| d == *lit)
+                    } else {
+                        p == lit
+                    };
+                    if !same {
+                        return None;
                     }
                 }
                 Segment::Capture(name) => {
