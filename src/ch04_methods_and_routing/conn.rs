@@ -590,7 +590,15 @@ fn serve_one(
         close = true;
     }
     let upgrade = if resp.status == 101 {
-        resp.upgrade.take()
+        let f = resp.upgrade.take();
+        if f.is_none() {
+            // A 101 with nothing to take the connection over is a bug in
+            // the handler; the client would wait for a protocol that never
+            // starts.
+            resp = Response::error(500, "101 response without an upgrade handler");
+            close = true;
+        }
+        f
     } else {
         None
     };
