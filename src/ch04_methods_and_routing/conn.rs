@@ -178,9 +178,19 @@ impl<'s> InBuf<'s> {
                 self.buf.resize(self.buf.len() * 2, 0);
             }
         }
-        let n = (&*self.stream).read(&mut self.buf[self.end..])?;
-        self.end += n;
-        Ok(n)
+        loop {
+            match (&*self.stream).read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                // Linux interrupts a read that has a timeout when the process
+                // is stopped and continued, even without signal handlers
+                // (signal(7)). Nothing happened to the connection: read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Takes what is buffered (for a protocol upgrade).
