@@ -40,6 +40,11 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a single read of a body, or a single write, may block.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// When others wait for a thread, how long a busy keep-alive connection may
+/// keep its worker before it is asked to reconnect (`Connection: close`):
+/// long enough that reconnecting is rare, short enough that a queued client
+/// does not wait long.
+pub const FAIR_SHARE: Duration = Duration::from_millis(100);
 /// How often a connection waiting for a request looks up from its read to
 /// ask the [`Supervisor`] whether it should give up its thread.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -63,6 +68,8 @@ pub struct ConnOptions {
     pub pressured_head_timeout: Duration,
     pub io_timeout: Duration,
     pub limits: HeadLimits,
+    /// See [`FAIR_SHARE`].
+    pub fair_share: Duration,
 }
 
 impl Default for ConnOptions {
@@ -73,6 +80,7 @@ impl Default for ConnOptions {
             pressured_head_timeout: Duration::from_secs(1),
             io_timeout: IO_TIMEOUT,
             limits: HeadLimits::SERVER,
+            fair_share: FAIR_SHARE,
         }
     }
 }
@@ -428,6 +436,7 @@ pub fn serve_accepted(
         };
         let mut idle_since = accepted;
         let mut head_clock = Some(accepted);
+        let turn_started = Instant::now();
         loop {
             match serve_one(
                 &stream,
@@ -437,7 +446,7 @@ pub fn serve_accepted(
                 service,
                 opts,
                 sup,
-                (idle_since, head_clock),
+                (idle_since, head_clock, turn_started),
             ) {
                 Next::KeepGoing => {
                     idle_since = Instant::now();
@@ -479,7 +488,7 @@ fn serve_one(
     service: &dyn Service,
     opts: &ConnOptions,
     sup: &dyn Supervisor,
-    (idle_since, head_clock): (Instant, Option<Instant>),
+    (idle_since, head_clock, turn_started): (Instant, Option<Instant>, Instant),
 ) -> Next {
     let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since, head_clock) {
         Ok(h) => h,
@@ -594,9 +603,10 @@ fn serve_one(
     if sup.shutting_down() {
         close = true;
     }
-    // Do not hold an idle connection while others wait for a thread, unless
-    // the client already sent its next request.
-    if sup.pressured() && inbuf.is_empty() {
+    // Others wait for a thread: after its fair share, a connection gives its
+    // worker up (unless the client already sent its next request) and the
+    // client reconnects, to the back of the queue.
+    if inbuf.is_empty() && turn_started.elapsed() >= opts.fair_share && sup.pressured() {
         close = true;
     }
     let upgrade = if resp.status == 101 {
