@@ -134,6 +134,30 @@ fn upgrade_hands_the_socket_to_its_own_thread() {
 }
 
 #[test]
+fn statuses_without_bodies_and_bad_upgrades_keep_the_connection_sane() {
+    let srv = Running::start(quiet(), |req: &mut Request<'_>| match req.path.as_str() {
+        "/204" => Response::new(204).with_body("ignored"),
+        "/101" => Response::new(101), // no upgrade handler: a bug
+        "/stream" => Response::new(200).with(Body::Stream(Box::new(&b"streamed"[..]))),
+        _ => Response::text(200, "ok"),
+    });
+    let mut s = srv.connect();
+    let r = get(&mut s, "/204");
+    assert_eq!(r.head.status, 204);
+    assert!(r.body.is_empty() && !r.head.headers.contains("content-length"));
+    // The ignored body was not sent: the next response parses.
+    let r = get(&mut s, "/stream");
+    assert_eq!(r.head.headers.get("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.body, b"streamed");
+    write!(s, "HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let r = read_response(&mut s, "HEAD", &mut Vec::new()).unwrap();
+    assert!(r.body.is_empty());
+    assert_eq!(get(&mut s, "/").body, b"ok");
+    let r = get(&mut s, "/101");
+    assert_eq!(r.head.status, 500);
+}
+
+#[test]
 fn files_go_out_whole_with_content_length() {
     let path = std::env::temp_dir().join(format!("wirebook-ch05-{}.bin", std::process::id()));
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();

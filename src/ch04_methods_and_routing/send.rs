@@ -98,6 +98,14 @@ fn write_head(resp: &Response, to: &ReplyTo, out: &mut Vec<u8>) -> (Framing, boo
         Framing::None
     } else {
         match resp.body.len() {
+            // A handler that answers HEAD itself, with no body, may say how
+            // long GET's body would be (RFC 9110 §9.3.2); keep that.
+            Some(0) if to.head_request => {
+                match crate::ch03_urls_and_clients::body::content_length(&resp.headers) {
+                    Ok(Some(n)) => Framing::Length(n),
+                    _ => Framing::Length(0),
+                }
+            }
             Some(n) => Framing::Length(n),
             None if to.version == Version::Http11 => Framing::Chunked,
             None => Framing::UntilClose,
@@ -336,6 +344,20 @@ mod tests {
         assert!(w.contains("Connection: close\r\n"), "{w}");
         assert!(w.ends_with("\r\n\r\nabc"), "{w}");
         assert!(sent.close);
+    }
+
+    #[test]
+    fn a_head_handler_may_state_the_length() {
+        let to = ReplyTo {
+            head_request: true,
+            ..GET11
+        };
+        let (w, _) = wire(Response::new(200).header("Content-Length", "1234"), to);
+        assert!(w.contains("Content-Length: 1234\r\n"), "{w}");
+        assert_eq!(w.matches("Content-Length").count(), 1, "{w}");
+        // For GET the body decides.
+        let (w, _) = wire(Response::new(200).header("Content-Length", "1234"), GET11);
+        assert!(w.contains("Content-Length: 0\r\n"), "{w}");
     }
 
     #[test]
