@@ -5,7 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::process;
 
 use wirebook::ch01_sockets::dns::QType;
-use wirebook::ch01_sockets::lookup::{self, QueryOptions};
+use wirebook::ch01_sockets::lookup;
+use wirebook::ch01_sockets::retry::RetryPolicy;
 use wirebook::cli::Args;
 
 const PROG: &str = "ch01_lookup";
@@ -27,7 +28,7 @@ fn main() {
     args.describe("--retries N          --server: send again up to N times (default 2)");
     args.describe("--trace              --server: dump the query and the answer on stderr");
     args.handle_help();
-    let defaults = QueryOptions::default();
+    let defaults = RetryPolicy::default();
     let server = args.value("--server").map(|v| match parse_server(&v) {
         Some(a) => a,
         None => args.fail(format!(
@@ -60,7 +61,7 @@ fn main() {
         },
         Some(server) => {
             let qtype = qtype.unwrap_or(QType::A);
-            let opts = QueryOptions { timeout, retries };
+            let opts = RetryPolicy { timeout, retries };
             match lookup::query(server, &name, qtype, &opts) {
                 Ok(answer) => {
                     for c in &answer.cnames {

@@ -6,7 +6,8 @@ use std::io::{self, BufRead, Read, Write};
 use std::process;
 use std::time::Duration;
 
-use wirebook::ch01_sockets::udp_echo::{self, RetryPolicy};
+use wirebook::ch01_sockets::retry::RetryPolicy;
+use wirebook::ch01_sockets::udp_echo;
 use wirebook::cli::Args;
 
 const PROG: &str = "ch01_udp_echo_client";
@@ -23,7 +24,7 @@ fn main() {
     args.describe("--message TEXT       send TEXT instead of reading stdin");
     args.describe("--size BYTES         send one datagram of BYTES bytes; print only its size");
     args.describe("--timeout SECS       wait this long for each echo (default 1)");
-    args.describe("--retries N          send again up to N times (default 3)");
+    args.describe("--retries N          send again up to N times (default 2)");
     args.describe("--trace              show every datagram on stderr");
     args.handle_help();
     let defaults = RetryPolicy::default();

@@ -11,11 +11,12 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::dns::{self, Answer, DnsError, QType};
+use super::retry::{self, RetryPolicy, Verdict};
 use crate::rng::Rng;
-use crate::trace::{self, Dir};
+use crate::trace;
 
 /// The system resolver's addresses for `name`, in its order, without
 /// duplicates (getaddrinfo returns one entry per socket type).
@@ -28,27 +29,6 @@ pub fn system(name: &str) -> io::Result<Vec<IpAddr>> {
         }
     }
     Ok(addrs)
-}
-
-/// How patient [`query`] is.
-#[derive(Debug, Clone, Copy)]
-pub struct QueryOptions {
-    /// How long to wait for an answer after each send.
-    pub timeout: Duration,
-    /// How many times to send again after the first try went unanswered.
-    pub retries: u32,
-}
-
-impl Default for QueryOptions {
-    /// glibc's defaults (`resolv.conf(5)`: `timeout:5`, `attempts:2`) are
-    /// made for the Internet; one second and two retries is plenty for a
-    /// server on the LAN or loopback and keeps the worst case at 3 s.
-    fn default() -> Self {
-        QueryOptions {
-            timeout: Duration::from_secs(1),
-            retries: 2,
-        }
-    }
 }
 
 /// Why [`query`] gave no addresses.
@@ -138,7 +118,7 @@ pub fn query(
     server: SocketAddr,
     name: &str,
     qtype: QType,
-    opts: &QueryOptions,
+    opts: &RetryPolicy,
 ) -> Result<Answer, LookupError> {
     let id = Rng::new().next_u32() as u16;
     let packet = dns::build_query(id, name, qtype)?;
@@ -151,60 +131,36 @@ pub fn query(
     // reports an ICMP "port unreachable" as ConnectionRefused.
     socket.connect(server)?;
     let mut buf = vec![0u8; RECV_BUF];
-    let attempts = opts.retries.saturating_add(1);
+    trace::note(server, format!("query {name} {qtype}, ID 0x{id:04x}"));
     let (mut wrong_id, mut runts) = (0, 0);
-    for attempt in 1..=attempts {
-        trace::note(
-            server,
-            format!("query {name} {qtype}, try {attempt} of {attempts}"),
-        );
-        trace::hex(Dir::Out, server, "DNS query", &packet);
-        socket.send(&packet)?;
-        let deadline = Instant::now() + opts.timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                trace::note(server, format!("no answer within {:?}", opts.timeout));
-                break;
-            }
-            socket.set_read_timeout(Some(left))?;
-            let n = match socket.recv(&mut buf) {
-                Ok(n) => n,
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::TimedOut =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let reply = &buf[..n];
-            trace::hex(Dir::In, server, "DNS answer", reply);
-            if n < 2 {
-                runts += 1;
-                trace::note(server, "too short to carry an ID: ignored");
-                continue;
-            }
-            let got_id = u16::from_be_bytes([reply[0], reply[1]]);
-            if got_id != id {
-                wrong_id += 1;
-                trace::note(
-                    server,
-                    format!("ID 0x{got_id:04x} is not our 0x{id:04x}: ignored"),
-                );
-                continue;
-            }
-            let msg = dns::parse_message(reply)?;
-            trace::note(server, dns::summary(&msg));
-            return Ok(dns::answer_for(&msg, id, name, qtype)?);
+    let judge = |reply: &[u8]| {
+        let Some(got) = reply.get(..2) else {
+            runts += 1;
+            return Verdict::Ignore("too short to carry an ID");
+        };
+        if u16::from_be_bytes([got[0], got[1]]) != id {
+            wrong_id += 1;
+            return Verdict::Ignore("not our query ID");
         }
+        let msg = match dns::parse_message(reply) {
+            Ok(m) => m,
+            Err(e) => return Verdict::Fail(LookupError::Dns(e)),
+        };
+        trace::note(server, dns::summary(&msg));
+        match dns::answer_for(&msg, id, name, qtype) {
+            Ok(answer) => Verdict::Accept(answer),
+            Err(e) => Verdict::Fail(LookupError::Dns(e)),
+        }
+    };
+    match retry::exchange(&socket, &packet, opts, &mut buf, "DNS query", judge)? {
+        Some((answer, _)) => Ok(answer),
+        None => Err(LookupError::Timeout {
+            attempts: opts.attempts(),
+            timeout: opts.timeout,
+            wrong_id,
+            runts,
+        }),
     }
-    Err(LookupError::Timeout {
-        attempts,
-        timeout: opts.timeout,
-        wrong_id,
-        runts,
-    })
 }
 
 #[cfg(test)]
@@ -225,7 +181,7 @@ mod tests {
             "127.0.0.1:9".parse().unwrap(),
             "a..b",
             QType::A,
-            &QueryOptions::default(),
+            &RetryPolicy::default(),
         )
         .unwrap_err();
         assert!(

@@ -8,11 +8,14 @@
 //!   sans-I/O;
 //! * [`lookup`]: names to addresses, with the system resolver or with a
 //!   hand-made query over UDP;
+//! * [`retry`]: request and reply over UDP, with a timeout and retries
+//!   (shared by the echo client and the lookup);
 //! * [`checks`]: the exercises' checks, run against any TCP echo server.
 
 pub mod checks;
 pub mod dns;
 pub mod lookup;
+pub mod retry;
 pub mod tcp_echo;
 pub mod udp_echo;
 

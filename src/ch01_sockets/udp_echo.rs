@@ -19,8 +19,9 @@
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::retry::{self, RetryPolicy, Verdict};
 use crate::rng::Rng;
 use crate::trace::{self, Dir};
 
@@ -94,24 +95,6 @@ pub fn serve(socket: UdpSocket, cfg: UdpEchoConfig) -> io::Result<()> {
         match socket.send_to(datagram, peer) {
             Ok(_) => trace::frame(Dir::Out, peer, &format!("echoed {n} bytes")),
             Err(e) => trace::note(peer, format!("send_to: {e}")),
-        }
-    }
-}
-
-/// How patient the client is.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Wait this long for each echo.
-    pub timeout: Duration,
-    /// Send again this many times when no echo came.
-    pub retries: u32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            timeout: Duration::from_secs(1),
-            retries: 3,
         }
     }
 }
@@ -208,54 +191,25 @@ pub fn roundtrip(
     // One byte more than we sent: a longer datagram is not our echo, and
     // we can tell it from an exact fit.
     let mut buf = vec![0u8; payload.len() + 1];
-    let attempts = policy.retries.saturating_add(1);
-    for attempt in 1..=attempts {
-        socket.send(payload)?;
-        trace::hex(
-            Dir::Out,
-            peer,
-            &format!("datagram, try {attempt} of {attempts}"),
-            &payload[..payload.len().min(64)],
-        );
-        let deadline = Instant::now() + policy.timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                trace::note(peer, format!("no echo within {:?}", policy.timeout));
-                break;
-            }
-            socket.set_read_timeout(Some(left))?;
-            let n = match socket.recv(&mut buf) {
-                Ok(n) => n,
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::TimedOut =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let got = &buf[..n];
-            trace::hex(Dir::In, peer, "echo", &got[..n.min(64)]);
-            if got == payload {
-                return Ok(attempt);
-            }
-            if n < payload.len() && payload.starts_with(got) {
-                return Err(UdpEchoError::Truncated {
-                    sent: payload.len(),
-                    got: n,
-                });
-            }
-            trace::note(
-                peer,
-                "not the echo of this payload (a late duplicate?): ignored",
-            );
+    let judge = |got: &[u8]| {
+        if got == payload {
+            Verdict::Accept(())
+        } else if got.len() < payload.len() && payload.starts_with(got) {
+            Verdict::Fail(UdpEchoError::Truncated {
+                sent: payload.len(),
+                got: got.len(),
+            })
+        } else {
+            Verdict::Ignore("not the echo of this payload (a late duplicate?)")
         }
+    };
+    match retry::exchange(socket, payload, policy, &mut buf, "datagram", judge)? {
+        Some(((), tries)) => Ok(tries),
+        None => Err(UdpEchoError::Timeout {
+            attempts: policy.attempts(),
+            timeout: policy.timeout,
+        }),
     }
-    Err(UdpEchoError::Timeout {
-        attempts,
-        timeout: policy.timeout,
-    })
 }
 
 #[cfg(test)]
