@@ -527,7 +527,7 @@ pub fn parse_message(msg: &[u8]) -> Result<Message, DnsError> {
 /// Checks a response against the query (`id`, `name`, `qtype`) and extracts
 /// the addresses. The order of the checks is the order a careful stub
 /// resolver needs: is it a response, is it ours (ID and question, RFC 5452
-/// §9.1), did it fit (TC), did it succeed (RCODE), and only then the records.
+/// §3), did it fit (TC), did it succeed (RCODE), and only then the records.
 ///
 /// Only records owned by the name asked for, or by an alias reached from it
 /// through CNAME records, are used: a server (or an attacker) that adds a

@@ -73,7 +73,7 @@ impl fmt::Display for LookupError {
                 if *wrong_id > 0 {
                     write!(
                         f,
-                        "; ignored {wrong_id} answer(s) with the wrong query ID (RFC 5452 §9.1: a wrong ID may be a forgery)"
+                        "; ignored {wrong_id} answer(s) with the wrong query ID (a wrong ID may be a forgery: RFC 5452 §3)"
                     )?;
                 }
                 if *runts > 0 {
@@ -109,7 +109,7 @@ const RECV_BUF: usize = 4096;
 ///
 /// The query ID is random and the socket's source port is a fresh one
 /// chosen by the kernel: together they are the 32 bits an off-path attacker
-/// would have to guess to forge an answer (RFC 5452 §4, §9.2). A datagram
+/// would have to guess to forge an answer (RFC 5452 §3, §9.2). A datagram
 /// whose ID is not ours is ignored, not believed and not fatal, and we keep
 /// waiting; a datagram with our ID that does not parse or does not answer
 /// our question is an error at once. Each unanswered try is sent again, the

@@ -164,8 +164,9 @@ pub fn is_timeout(e: &io::Error) -> bool {
 /// Accepts clients forever and echoes to each, as `cfg.mode` says.
 ///
 /// Errors of one client never stop the server; an error of `accept` itself
-/// (out of file descriptors, say) is reported and the loop goes on, since
-/// it is usually temporary.
+/// (out of file descriptors, say) is reported and the loop goes on after a
+/// short pause, since it is usually temporary and retrying at once would
+/// only spin the CPU.
 pub fn serve(listener: TcpListener, cfg: EchoConfig) -> io::Result<()> {
     let active = Arc::new(AtomicUsize::new(0));
     for conn in listener.incoming() {
@@ -173,6 +174,7 @@ pub fn serve(listener: TcpListener, cfg: EchoConfig) -> io::Result<()> {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("accept failed: {e}");
+                thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
