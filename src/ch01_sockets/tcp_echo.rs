@@ -89,22 +89,7 @@ pub struct EchoStats {
 /// Hex-dumps small chunks and summarises big ones, so that `--trace` shows
 /// the read boundaries without flooding the terminal.
 fn trace_chunk(dir: Dir, peer: SocketAddr, verb: &str, bytes: &[u8]) {
-    if !trace::enabled() {
-        return;
-    }
-    if bytes.len() <= 64 {
-        trace::hex(dir, peer, verb, bytes);
-    } else {
-        trace::frame(
-            dir,
-            peer,
-            &format!(
-                "{verb} ({} bytes) \"{}\"",
-                bytes.len(),
-                trace::preview(bytes, 24)
-            ),
-        );
-    }
+    trace::payload(dir, peer, verb, bytes, 64);
 }
 
 /// Echoes everything `stream` sends back to it until the client closes its
