@@ -11,7 +11,7 @@
 //! * [`retry`]: request and reply over UDP, with a timeout and retries
 //!   (shared by the echo client and the lookup);
 //! * [`load`]: a load generator for any TCP echo server (`--load`);
-//! * [`checks`]: the exercises' checks, run against any TCP echo server.
+//! * [`mod@checks`]: the exercises' checks, run against any TCP echo server.
 
 pub mod checks;
 pub mod dns;
