@@ -275,6 +275,37 @@ fn client_reports_a_refused_connection() {
     );
 }
 
+#[test]
+fn client_load_mode_reports_round_trips_and_latency() {
+    let server = Server::start(TCP_SERVER, &[]);
+    let addr = server.addr.to_string();
+    let out = run_client(
+        TCP_CLIENT,
+        &[
+            "--load",
+            "--addr",
+            &addr,
+            "--connections",
+            "3",
+            "--size",
+            "5000",
+            "--duration",
+            "0.3",
+        ],
+        b"",
+        CLIENT_TIMEOUT,
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let report = text(&out.stdout);
+    let rate: f64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("round trips/s: "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {report}"));
+    assert!(rate > 0.0, "{report}");
+    assert!(report.contains("latency ms: p50 "), "{report}");
+}
+
 // ---------------------------------------------------------------- UDP echo
 
 fn udp_client(server: &Server, args: &[&str], stdin: &[u8]) -> std::process::Output {

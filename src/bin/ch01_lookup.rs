@@ -26,7 +26,7 @@ fn main() {
     );
     args.describe("--timeout SECS       --server: wait this long for each answer (default 1)");
     args.describe("--retries N          --server: send again up to N times (default 2)");
-    args.describe("--trace              --server: dump the query and the answer on stderr");
+    args.describe("--trace              dump the DNS query and answer (--server) on stderr");
     args.handle_help();
     let defaults = RetryPolicy::default();
     let server = args.value("--server").map(|v| match parse_server(&v) {
@@ -49,16 +49,25 @@ fn main() {
     }
     let addrs: Vec<IpAddr> = match server {
         None => match lookup::system(&name) {
-            Ok(addrs) => addrs
-                .into_iter()
-                .filter(|a| match qtype {
-                    None => true,
-                    Some(QType::A) => a.is_ipv4(),
-                    Some(QType::Aaaa) => a.is_ipv6(),
-                })
-                .collect(),
+            Ok(addrs) => {
+                wirebook::trace::note(
+                    "getaddrinfo",
+                    format!(
+                        "the system resolver gave {} address(es) for {name}",
+                        addrs.len()
+                    ),
+                );
+                addrs
+            }
             Err(e) => fail(format!("cannot resolve {name}: {e}")),
-        },
+        }
+        .into_iter()
+        .filter(|a| match qtype {
+            None => true,
+            Some(QType::A) => a.is_ipv4(),
+            Some(QType::Aaaa) => a.is_ipv6(),
+        })
+        .collect(),
         Some(server) => {
             let qtype = qtype.unwrap_or(QType::A);
             let opts = RetryPolicy { timeout, retries };

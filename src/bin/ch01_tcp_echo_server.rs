@@ -21,7 +21,7 @@ fn main() {
     args.describe("--mode MODE          sequential (one client at a time) or threaded (default)");
     args.describe("--timeout SECS       disconnect a client idle this long (default 30)");
     args.describe(
-        "--buffer BYTES       bytes read at a time, the most held per client (default 16384)",
+        "--buffer BYTES       bytes read at a time, the most held per client (default 65536)",
     );
     args.describe("--max-clients N      threaded mode: most clients at once (default 256)");
     args.describe("--trace              show every read and write on stderr");

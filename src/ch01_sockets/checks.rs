@@ -76,8 +76,13 @@ fn expect_echo(t: &Target, s: &TcpStream, data: &[u8], what: &str) -> Result<(),
             .repro(nc_command(t, b"hello\n")))
         }
         Err(e) => Err(Failure::new(format!(
-            "{what}: sent {} bytes, did not get them all back: {e}",
-            data.len()
+            "{what}: sent {} bytes, did not get them all back: {}",
+            data.len(),
+            if tcp_echo::is_timeout(&e) {
+                format!("nothing more came within {:?}", t.timeout)
+            } else {
+                e.to_string()
+            }
         ))
         .sent(data)
         .expected(format!("the same {} bytes back", data.len()))

@@ -10,10 +10,12 @@
 //!   hand-made query over UDP;
 //! * [`retry`]: request and reply over UDP, with a timeout and retries
 //!   (shared by the echo client and the lookup);
-//! * [`checks`]: the exercises' checks, run against any TCP echo server.
+//! * [`load`]: a load generator for any TCP echo server (`--load`);
+//! * [`mod@checks`]: the exercises' checks, run against any TCP echo server.
 
 pub mod checks;
 pub mod dns;
+pub mod load;
 pub mod lookup;
 pub mod retry;
 pub mod tcp_echo;

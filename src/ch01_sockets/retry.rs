@@ -51,8 +51,8 @@ pub enum Verdict<T, E> {
     Ignore(&'static str),
 }
 
-/// Most bytes of a datagram shown by `--trace`: all of a plain DNS message,
-/// the start of a big echo.
+/// Datagrams up to this size are hex-dumped by `--trace` (all of a plain
+/// DNS message); larger ones are summarised in one line.
 const TRACE_BYTES: usize = 512;
 
 /// Sends `request` on the connected `socket` and hands each datagram that
@@ -76,11 +76,12 @@ pub fn exchange<T, E: From<io::Error>>(
     let attempts = policy.attempts();
     for attempt in 1..=attempts {
         socket.send(request)?;
-        trace::hex(
+        trace::payload(
             Dir::Out,
             peer,
             &format!("{label}, try {attempt} of {attempts}"),
-            &request[..request.len().min(TRACE_BYTES)],
+            request,
+            TRACE_BYTES,
         );
         let deadline = Instant::now() + policy.timeout;
         loop {
@@ -102,7 +103,7 @@ pub fn exchange<T, E: From<io::Error>>(
                 Err(e) => return Err(e.into()),
             };
             let reply = &buf[..n];
-            trace::hex(Dir::In, peer, "reply", &reply[..n.min(TRACE_BYTES)]);
+            trace::payload(Dir::In, peer, "reply", reply, TRACE_BYTES);
             match judge(reply) {
                 Verdict::Accept(t) => return Ok(Some((t, attempt))),
                 Verdict::Fail(e) => return Err(e),

@@ -70,7 +70,10 @@ impl Default for EchoConfig {
         EchoConfig {
             mode: Mode::Threaded,
             timeout: Duration::from_secs(30),
-            buffer: 16 * 1024,
+            // 64 KiB: with 16 KiB the server made four times the system
+            // calls for big transfers and echoed 3 to 5 times fewer bytes a
+            // second (measured with `--load`); 256 clients × 64 KiB is 16 MiB.
+            buffer: 64 * 1024,
             max_clients: 256,
         }
     }
@@ -86,22 +89,7 @@ pub struct EchoStats {
 /// Hex-dumps small chunks and summarises big ones, so that `--trace` shows
 /// the read boundaries without flooding the terminal.
 fn trace_chunk(dir: Dir, peer: SocketAddr, verb: &str, bytes: &[u8]) {
-    if !trace::enabled() {
-        return;
-    }
-    if bytes.len() <= 64 {
-        trace::hex(dir, peer, verb, bytes);
-    } else {
-        trace::frame(
-            dir,
-            peer,
-            &format!(
-                "{verb} ({} bytes) \"{}\"",
-                bytes.len(),
-                trace::preview(bytes, 24)
-            ),
-        );
-    }
+    trace::payload(dir, peer, verb, bytes, 64);
 }
 
 /// Echoes everything `stream` sends back to it until the client closes its
@@ -297,7 +285,7 @@ mod tests {
         let payload = crate::rng::Rng::new().bytes(1 << 20);
         let (got, reads) = roundtrip(&s, &payload).unwrap();
         assert!(got == payload, "echo differs");
-        // The server reads at most 16 KiB at a time, so at least 64 echo
+        // The server reads at most 64 KiB at a time, so at least 16 echo
         // chunks crossed the wire; we read 64 KiB at most at a time.
         assert!(reads >= 16, "only {reads} reads for 1 MiB");
     }

@@ -81,7 +81,7 @@ pub fn serve(socket: UdpSocket, cfg: UdpEchoConfig) -> io::Result<()> {
         };
         received += 1;
         let datagram = &buf[..n];
-        trace::hex(Dir::In, peer, "datagram", &datagram[..n.min(64)]);
+        trace::payload(Dir::In, peer, "datagram", datagram, 64);
         if n == buf.len() {
             trace::note(
                 peer,
