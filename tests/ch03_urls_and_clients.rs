@@ -553,3 +553,26 @@ fn chapter_checks_pass_against_ch02_hello() {
     let server = Server::start(env!("CARGO_BIN_EXE_ch02_hello"), &["--quiet"]);
     wirebook::check::assert_chapter_passes("ch03", server.addr);
 }
+
+#[test]
+fn ipv6_literal_urls_connect_and_send_a_bracketed_host() {
+    // Skipped (passes trivially) on a machine without IPv6 loopback.
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("no IPv6 loopback here; skipping");
+        return;
+    };
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        answer(s, addr, &|seen: &Seen| {
+            let host = seen.head.headers.get("host").unwrap_or("").to_string();
+            Reply::Bytes(ok_with_length(host.as_bytes()))
+        });
+    });
+    let url = format!("http://[::1]:{}/", addr.port());
+    let (status, body) = fetch(&url, &quick()).unwrap();
+    assert_eq!(
+        (status, body),
+        (200, format!("[::1]:{}", addr.port()).into_bytes())
+    );
+}
