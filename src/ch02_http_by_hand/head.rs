@@ -386,9 +386,6 @@ fn skip_leading_empty_lines(buf: &[u8]) -> usize {
 /// answered with 400 at once instead of after a timeout, and an over-long
 /// target gets 414 before the whole head is buffered.
 fn check_partial_request_line(line: &[u8], limits: &HeadLimits) -> Result<(), HeadError> {
-    // A CR at the very end may be the first half of a CRLF whose LF has not
-    // arrived yet (an empty line before the request-line, split by TCP).
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let method_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
     if !line[..method_end].iter().all(|&b| is_tchar(b)) {
         return Err(HeadError::BadStartLine("method is not a token"));
@@ -413,7 +410,10 @@ pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHe
     let Some((line, after)) =
         next_line(buf, start).map_err(|_| HeadError::BadStartLine("bare CR"))?
     else {
-        check_partial_request_line(&buf[start..], limits)?;
+        // A trailing CR may be the first half of a CRLF (an empty line
+        // before the request-line, split across two reads).
+        let partial = &buf[start..];
+        check_partial_request_line(partial.strip_suffix(b"\r").unwrap_or(partial), limits)?;
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
         }
