@@ -219,6 +219,14 @@ pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
     if !KNOWN_METHODS.contains(&method) {
         return answer(Reply::error(501));
     }
+    if method == "CONNECT" {
+        // A tunnel request (authority-form target `host:443`), for proxies.
+        // This is an origin server, so the method is not allowed here.
+        return answer(Reply {
+            allow: true,
+            ..Reply::error(405)
+        });
+    }
     let Some(path) = target_path(&head.target) else {
         return answer(Reply::error(400));
     };
@@ -531,6 +539,8 @@ mod tests {
         assert_eq!(status("BREW", "/", &[H]), 501);
         assert_eq!(status("get", "/", &[H]), 501, "methods are case-sensitive");
         assert_eq!(status("OPTIONS", "*", &[H]), 204);
+        assert_eq!(status("CONNECT", "example.com:443", &[H]), 405);
+        assert_eq!(status("GET", "example.com:443", &[H]), 400);
         assert_eq!(status("GET", "*", &[H]), 400);
         let p = plan(&head("HEAD", "/", &[H]), 1);
         assert!(p.reply.head_only);
