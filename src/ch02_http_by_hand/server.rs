@@ -383,8 +383,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
         HeadRead::TimedOut(buf) => {
             trace::note(peer, "timed out waiting for the head");
             log(cfg, peer, &buf, 408);
-            send(&mut stream, peer, &Reply::error(408))?;
-            return close_after_error(stream);
+            return time_out(stream, peer);
         }
     };
     trace::head(Dir::In, peer, &buf[..used]);
@@ -411,8 +410,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
     while left > 0 {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            send(&mut stream, peer, &Reply::error(408))?;
-            return close_after_error(stream);
+            return time_out(stream, peer);
         }
         stream.set_read_timeout(Some(remaining.min(cfg.read_timeout)))?;
         let want = left.min(chunk.len() as u64) as usize;
@@ -420,10 +418,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
             Ok(0) => return Ok(()), // gone before its body ended
             Ok(n) => left -= n as u64,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if is_timeout(&e) => {
-                send(&mut stream, peer, &Reply::error(408))?;
-                return close_after_error(stream);
-            }
+            Err(e) if is_timeout(&e) => return time_out(stream, peer),
             Err(e) => return Err(e),
         }
     }
@@ -450,6 +445,15 @@ fn send(stream: &mut TcpStream, peer: SocketAddr, reply: &Reply) -> io::Result<(
     }
     stream.write_all(&bytes)?;
     stream.flush()
+}
+
+/// Answers 408 and closes at once. Unlike [`close_after_error`] it does not
+/// wait for more input: this client has already had its time, and while a
+/// single-threaded server waits, everybody else waits too.
+fn time_out(mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
+    send(&mut stream, peer, &Reply::error(408))?;
+    let _ = stream.shutdown(Shutdown::Both);
+    Ok(())
 }
 
 /// Closes a connection whose input was not all read.
