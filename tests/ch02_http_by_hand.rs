@@ -227,3 +227,20 @@ fn command_line_errors_exit_2() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--request-timeout"));
 }
+
+#[test]
+fn a_silent_client_delays_everyone_until_its_timeout() {
+    // The price of one connection at a time (chapter 5 removes it): the
+    // second client is served only when the first one has timed out.
+    let server = Server::start(BIN, &["--quiet", "--read-timeout", "0.5"]);
+    let _silent = connect(&server);
+    let start = Instant::now();
+    let resp = check::exchange(&server.target(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_or_else(|f| panic!("{f}"));
+    let waited = start.elapsed();
+    assert_eq!(resp.head.status, 200);
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+}
