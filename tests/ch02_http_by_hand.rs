@@ -244,3 +244,31 @@ fn a_silent_client_delays_everyone_until_its_timeout() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn original_tutorials_urllib_client_gets_hello_world() {
+    // The client of the original tutorial, unchanged but for the port and a
+    // timeout: an independent HTTP implementation reading our responses.
+    // Skipped (passes trivially) where python3 is not installed.
+    let server = Server::start(BIN, &["--quiet"]);
+    let script = format!(
+        "import urllib.request\n\
+         response = urllib.request.urlopen('{}', timeout=5)\n\
+         html = response.read().decode('utf-8')\n\
+         print(html)\n",
+        server.url("/")
+    );
+    let Ok(out) = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+    else {
+        eprintln!("python3 not found; skipping");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"Hello, world\n");
+}
