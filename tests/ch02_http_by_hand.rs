@@ -132,11 +132,17 @@ fn silent_client_gets_408_within_the_deadline() {
 
 #[test]
 fn trickling_client_hits_the_request_deadline() {
-    // One byte every 100 ms never trips the 0.5 s read timeout, but the
-    // 1 s deadline for the whole request does.
+    // One byte every 100 ms never trips the 0.8 s read timeout, but the
+    // 1.5 s deadline for the whole request does.
     let server = Server::start(
         BIN,
-        &["--quiet", "--read-timeout", "0.5", "--request-timeout", "1"],
+        &[
+            "--quiet",
+            "--read-timeout",
+            "0.8",
+            "--request-timeout",
+            "1.5",
+        ],
     );
     let start = Instant::now();
     let mut s = connect(&server);
@@ -167,7 +173,7 @@ fn trickling_client_hits_the_request_deadline() {
     );
     let took = start.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(5),
         "{took:?}"
     );
 }
@@ -220,4 +226,49 @@ fn command_line_errors_exit_2() {
     let out = run_client(BIN, &["--help"], b"", Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--request-timeout"));
+}
+
+#[test]
+fn a_silent_client_delays_everyone_until_its_timeout() {
+    // The price of one connection at a time (chapter 5 removes it): the
+    // second client is served only when the first one has timed out.
+    let server = Server::start(BIN, &["--quiet", "--read-timeout", "0.5"]);
+    let _silent = connect(&server);
+    let start = Instant::now();
+    let resp = check::exchange(&server.target(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_or_else(|f| panic!("{f}"));
+    let waited = start.elapsed();
+    assert_eq!(resp.head.status, 200);
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn original_tutorials_urllib_client_gets_hello_world() {
+    // The client of the original tutorial, unchanged but for the port and a
+    // timeout: an independent HTTP implementation reading our responses.
+    // Skipped (passes trivially) where python3 is not installed.
+    let server = Server::start(BIN, &["--quiet"]);
+    let script = format!(
+        "import urllib.request\n\
+         response = urllib.request.urlopen('{}', timeout=5)\n\
+         html = response.read().decode('utf-8')\n\
+         print(html)\n",
+        server.url("/")
+    );
+    let Ok(out) = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+    else {
+        eprintln!("python3 not found; skipping");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"Hello, world\n");
 }

@@ -109,10 +109,12 @@ fn ok_with_length(body: &[u8]) -> Vec<u8> {
     )
 }
 
+/// Timeouts short enough that a hung test fails fast, long enough for a
+/// loaded machine.
 fn quick() -> Config {
     Config {
-        connect_timeout: Duration::from_secs(2),
-        read_timeout: Duration::from_millis(400),
+        connect_timeout: Duration::from_secs(3),
+        read_timeout: Duration::from_secs(3),
         ..Config::default()
     }
 }
@@ -332,12 +334,16 @@ fn silent_servers_time_out_quickly() {
         "/head" => Reply::Stall(Vec::new()),
         _ => Reply::Stall(response("200 OK", &[("Content-Length", "10")], b"abc")),
     });
+    let impatient = Config {
+        read_timeout: Duration::from_millis(300),
+        ..quick()
+    };
     let start = Instant::now();
     assert!(matches!(
-        fetch(&format!("http://{addr}/head"), &quick()),
+        fetch(&format!("http://{addr}/head"), &impatient),
         Err(Error::Timeout(_))
     ));
-    match fetch(&format!("http://{addr}/body"), &quick()) {
+    match fetch(&format!("http://{addr}/body"), &impatient) {
         Err(Error::Timeout(_)) => {}
         other => panic!("{other:?}"),
     }
@@ -552,4 +558,103 @@ fn ch03_get_prints_bodies_and_heads_with_documented_exit_codes() {
 fn chapter_checks_pass_against_ch02_hello() {
     let server = Server::start(env!("CARGO_BIN_EXE_ch02_hello"), &["--quiet"]);
     wirebook::check::assert_chapter_passes("ch03", server.addr);
+}
+
+#[test]
+fn ipv6_literal_urls_connect_and_send_a_bracketed_host() {
+    // Skipped (passes trivially) on a machine without IPv6 loopback.
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("no IPv6 loopback here; skipping");
+        return;
+    };
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        answer(s, addr, &|seen: &Seen| {
+            let host = seen.head.headers.get("host").unwrap_or("").to_string();
+            Reply::Bytes(ok_with_length(host.as_bytes()))
+        });
+    });
+    let url = format!("http://[::1]:{}/", addr.port());
+    let (status, body) = fetch(&url, &quick()).unwrap();
+    assert_eq!(
+        (status, body),
+        (200, format!("[::1]:{}", addr.port()).into_bytes())
+    );
+}
+
+/// The client against an HTTP server written by someone else (`tiny_http`):
+/// bodies with Content-Length and chunked (tiny_http chunks anything of
+/// unknown length or over 32 KiB), a redirect, and a chunked upload.
+#[test]
+fn interop_with_tiny_http() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let addr = server.server_addr().to_ip().unwrap();
+    let mut rng = Rng::new();
+    let small = rng.bytes(1000);
+    let big = rng.bytes(300_000);
+    let (s2, b2) = (small.clone(), big.clone());
+    thread::spawn(move || {
+        for mut req in server.incoming_requests() {
+            let url = req.url().to_string();
+            let _ = match url.as_str() {
+                "/small" => req.respond(tiny_http::Response::from_data(s2.clone())),
+                "/big" => req.respond(tiny_http::Response::from_data(b2.clone())),
+                "/stream" => req.respond(tiny_http::Response::new(
+                    200.into(),
+                    Vec::new(),
+                    std::io::Cursor::new(b2.clone()),
+                    None,
+                    None,
+                )),
+                "/moved" => req.respond(
+                    tiny_http::Response::empty(302)
+                        .with_header(tiny_http::Header::from_bytes("Location", "/small").unwrap()),
+                ),
+                _ => {
+                    let mut body = Vec::new();
+                    req.as_reader().read_to_end(&mut body).unwrap();
+                    req.respond(tiny_http::Response::from_data(body))
+                }
+            };
+        }
+    });
+    for (path, want, framing) in [
+        ("/small", &small, BodyKind::Length(1000)),
+        ("/big", &big, BodyKind::Chunked),
+        ("/stream", &big, BodyKind::Chunked),
+        ("/moved", &small, BodyKind::Length(1000)),
+    ] {
+        let resp = client::request(
+            Request::parse("GET", &format!("http://{addr}{path}")).unwrap(),
+            &quick(),
+        )
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let kind = resp.body_kind();
+        assert_eq!(kind, framing, "{path}");
+        let got = resp
+            .into_bytes()
+            .unwrap_or_else(|e| panic!("{path} ({kind:?}): {e}"));
+        assert!(
+            got == *want,
+            "{path} ({kind:?}): {} bytes, want {}",
+            got.len(),
+            want.len()
+        );
+    }
+    let mut req = Request::parse("POST", &format!("http://{addr}/echo")).unwrap();
+    req.body = Body::Reader {
+        reader: Box::new(std::io::Cursor::new(big.clone())),
+        len: None,
+    };
+    let got = client::request(req, &quick())
+        .unwrap()
+        .into_bytes()
+        .unwrap();
+    assert!(
+        got == big,
+        "chunked upload echoed {} bytes, want {}",
+        got.len(),
+        big.len()
+    );
 }

@@ -17,12 +17,12 @@ fn main() {
         "[--addr HOST:PORT] [--trace] [--quiet] [--read-timeout SECS] [--request-timeout SECS]",
     );
     args.describe(
-        "--addr HOST:PORT        where to listen (default 127.0.0.1:8888; port 0 = any free port)",
+        "--addr HOST:PORT     where to listen (default 127.0.0.1:8888; port 0 = any free port)",
     );
-    args.describe("--trace                 dump request and response heads to stderr");
-    args.describe("--quiet                 no access-log line per request");
-    args.describe("--read-timeout SECS     longest wait for one read (default 5)");
-    args.describe("--request-timeout SECS  longest time to send a whole request (default 10)");
+    args.describe("--trace              dump request and response heads to stderr");
+    args.describe("--quiet              no access-log line per request");
+    args.describe("--read-timeout SECS  longest wait for one read (default 5)");
+    args.describe("--request-timeout SECS longest time to send a whole request (default 10)");
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let trace = args.flag("--trace");

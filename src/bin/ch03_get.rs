@@ -24,13 +24,13 @@ fn main() {
          malformed URL, 22 HTTP status 400 or more (body still printed).",
         "[-i|--include] [--trace] [--max-redirects N] [--timeout SECS] URL",
     );
-    args.describe("-i, --include          print the response head(s) before the body");
-    args.describe("--trace                dump the bytes on the wire to stderr");
+    args.describe("-i, --include        print the response head(s) before the body");
+    args.describe("--trace              dump the bytes on the wire to stderr");
     args.describe(&format!(
-        "--max-redirects N      follow at most N redirects (default {}; 0 = none)",
+        "--max-redirects N    follow at most N redirects (default {}; 0 = none)",
         client::MAX_REDIRECTS
     ));
-    args.describe("--timeout SECS         connect and read timeout (default 10 and 30)");
+    args.describe("--timeout SECS       connect and read timeout (default 10 and 30)");
     args.handle_help();
     let include = args.flag("-i") | args.flag("--include");
     let trace = args.flag("--trace");

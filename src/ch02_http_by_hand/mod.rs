@@ -3,7 +3,7 @@
 //! * [`head`]: the sans-I/O grammar of request and response heads;
 //! * [`date`]: HTTP dates;
 //! * [`server`]: the first server, one connection at a time;
-//! * [`checks`]: the exercises, run against any server.
+//! * [`checks`](mod@checks): the exercises, run against any server.
 
 pub mod checks;
 pub mod date;

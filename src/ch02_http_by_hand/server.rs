@@ -118,10 +118,10 @@ impl Reply {
     /// The bytes on the wire: head, then body (unless HEAD).
     pub fn to_bytes(&self, date: &str) -> Vec<u8> {
         let mut head = ResponseHead::new(self.status);
-        if !self.body.is_empty() || self.status != 204 {
-            head.headers.append("Content-Type", self.content_type);
-        }
+        // 204 has no content, so no type and no length (RFC 9110 §8.6:
+        // a server MUST NOT send Content-Length with 204).
         if self.status != 204 {
+            head.headers.append("Content-Type", self.content_type);
             head.headers
                 .append("Content-Length", self.body.len().to_string());
         }
@@ -218,6 +218,14 @@ pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
     let method = head.method.as_str();
     if !KNOWN_METHODS.contains(&method) {
         return answer(Reply::error(501));
+    }
+    if method == "CONNECT" {
+        // A tunnel request (authority-form target `host:443`), for proxies.
+        // This is an origin server, so the method is not allowed here.
+        return answer(Reply {
+            allow: true,
+            ..Reply::error(405)
+        });
     }
     let Some(path) = target_path(&head.target) else {
         return answer(Reply::error(400));
@@ -375,8 +383,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
         HeadRead::TimedOut(buf) => {
             trace::note(peer, "timed out waiting for the head");
             log(cfg, peer, &buf, 408);
-            send(&mut stream, peer, &Reply::error(408))?;
-            return close_after_error(stream);
+            return time_out(stream, peer);
         }
     };
     trace::head(Dir::In, peer, &buf[..used]);
@@ -403,8 +410,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
     while left > 0 {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            send(&mut stream, peer, &Reply::error(408))?;
-            return close_after_error(stream);
+            return time_out(stream, peer);
         }
         stream.set_read_timeout(Some(remaining.min(cfg.read_timeout)))?;
         let want = left.min(chunk.len() as u64) as usize;
@@ -412,10 +418,7 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
             Ok(0) => return Ok(()), // gone before its body ended
             Ok(n) => left -= n as u64,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if is_timeout(&e) => {
-                send(&mut stream, peer, &Reply::error(408))?;
-                return close_after_error(stream);
-            }
+            Err(e) if is_timeout(&e) => return time_out(stream, peer),
             Err(e) => return Err(e),
         }
     }
@@ -442,6 +445,15 @@ fn send(stream: &mut TcpStream, peer: SocketAddr, reply: &Reply) -> io::Result<(
     }
     stream.write_all(&bytes)?;
     stream.flush()
+}
+
+/// Answers 408 and closes at once. Unlike [`close_after_error`] it does not
+/// wait for more input: this client has already had its time, and while a
+/// single-threaded server waits, everybody else waits too.
+fn time_out(mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
+    send(&mut stream, peer, &Reply::error(408))?;
+    let _ = stream.shutdown(Shutdown::Both);
+    Ok(())
 }
 
 /// Closes a connection whose input was not all read.
@@ -531,6 +543,8 @@ mod tests {
         assert_eq!(status("BREW", "/", &[H]), 501);
         assert_eq!(status("get", "/", &[H]), 501, "methods are case-sensitive");
         assert_eq!(status("OPTIONS", "*", &[H]), 204);
+        assert_eq!(status("CONNECT", "example.com:443", &[H]), 405);
+        assert_eq!(status("GET", "example.com:443", &[H]), 400);
         assert_eq!(status("GET", "*", &[H]), 400);
         let p = plan(&head("HEAD", "/", &[H]), 1);
         assert!(p.reply.head_only);

@@ -25,6 +25,11 @@ pub fn all() -> Vec<Check> {
             run: book_client_reads_the_root,
         },
         Check {
+            name: "book_client_reads_an_error_page",
+            about: "the chapter's client reads a 404 for a random path, body framed like any other",
+            run: book_client_reads_an_error_page,
+        },
+        Check {
             name: "absolute_form_is_case_insensitive",
             about: "GET HTTP://HOST:PORT/ (upper-case scheme and host) is GET / (RFC 3986 §6.2.2.1)",
             run: absolute_form_is_case_insensitive,
@@ -47,15 +52,17 @@ fn root_body(t: &Target) -> Result<Vec<u8>, Failure> {
     Ok(r.body)
 }
 
-fn book_client_reads_the_root(t: &Target) -> Result<(), Failure> {
-    let url = t.url("/");
+/// Fetches `path` with the chapter's client, redirects off, and reads the
+/// whole body: a framing error (a short body, a bad chunk) fails here.
+fn fetch_with_book_client(t: &Target, path: &str) -> Result<(u16, Vec<u8>), Failure> {
+    let url = t.url(path);
     let cfg = Config {
         connect_timeout: t.timeout,
         read_timeout: t.timeout,
         max_redirects: 0,
         ..Config::default()
     };
-    let repro = format!("cargo run --bin ch03_get -- --include {url}");
+    let repro = format!("cargo run --bin ch03_get -- --include --trace {url}");
     let req = Request::parse("GET", &url).map_err(|e| Failure::new(e.to_string()))?;
     let resp =
         client::request(req, &cfg).map_err(|e| Failure::new(e.to_string()).repro(repro.clone()))?;
@@ -64,13 +71,29 @@ fn book_client_reads_the_root(t: &Target) -> Result<(), Failure> {
     let body = resp.into_bytes().map_err(|e| {
         Failure::new(format!("reading the body ({kind:?}): {e}")).repro(repro.clone())
     })?;
-    if status != 200 {
-        return Err(Failure::new(format!("expected 200, got {status}")).repro(repro));
+    Ok((status, body))
+}
+
+fn book_client_reads_the_root(t: &Target) -> Result<(), Failure> {
+    let repro = format!("cargo run --bin ch03_get -- --include {}", t.url("/"));
+    match fetch_with_book_client(t, "/")? {
+        (200, body) if !body.is_empty() => Ok(()),
+        (200, _) => Err(Failure::new("GET / came back with an empty body").repro(repro)),
+        (status, _) => Err(Failure::new(format!("expected 200, got {status}")).repro(repro)),
     }
-    if body.is_empty() {
-        return Err(Failure::new("GET / came back with an empty body").repro(repro));
+}
+
+fn book_client_reads_an_error_page(t: &Target) -> Result<(), Failure> {
+    let path = format!("/{}", Rng::new().word(10));
+    match fetch_with_book_client(t, &path)? {
+        (404, _) => Ok(()),
+        (status, _) => Err(
+            Failure::new(format!("expected 404 for {path}, got {status}")).repro(format!(
+                "cargo run --bin ch03_get -- --include {}",
+                t.url(&path)
+            )),
+        ),
     }
-    Ok(())
 }
 
 fn absolute_form_is_case_insensitive(t: &Target) -> Result<(), Failure> {

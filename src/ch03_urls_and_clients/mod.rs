@@ -4,7 +4,7 @@
 //! * [`percent`]: percent-encoding and form decoding;
 //! * [`body`]: where a message body ends, and the chunked decoder;
 //! * [`client`]: a blocking HTTP/1.1 client with redirects and timeouts;
-//! * [`checks`]: the exercises that a server's URL handling must pass.
+//! * [`checks`](mod@checks): the exercises that a server's URL handling must pass.
 
 pub mod body;
 pub mod checks;
