@@ -155,6 +155,25 @@ pub fn note(peer: impl Display, msg: impl Display) {
     let _ = writeln!(std::io::stderr().lock(), "[{peer}] -- {msg}");
 }
 
+/// A payload that may be small or huge (an echo, a datagram): a [`hex`]
+/// dump when it has at most `max_hex` bytes, otherwise one line with its
+/// size and the start of it, so that a 16 MiB transfer does not flood the
+/// terminal but the size of every read still shows.
+pub fn payload(dir: Dir, peer: impl Display, label: &str, bytes: &[u8], max_hex: usize) {
+    if !enabled() {
+        return;
+    }
+    if bytes.len() <= max_hex {
+        hex(dir, peer, label, bytes);
+    } else {
+        frame(
+            dir,
+            peer,
+            &format!("{label} ({} bytes) \"{}\"", bytes.len(), preview(bytes, 24)),
+        );
+    }
+}
+
 /// Up to `max` bytes of a payload as an escaped preview, with `…` when cut.
 pub fn preview(bytes: &[u8], max: usize) -> String {
     if bytes.len() <= max {
