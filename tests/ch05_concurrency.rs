@@ -240,34 +240,37 @@ fn ch05_server_passes_the_chapter_4_and_5_checks() {
 }
 
 #[test]
-fn one_slow_client_blocks_a_sequential_server_but_not_the_pool() {
+fn one_slow_client_blocks_chapter_2s_server_but_not_the_pool() {
+    // Chapter 2's server serves one connection at a time.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
-        let app = wirebook::ch04_methods_and_routing::notes::app();
-        let _ = wirebook::ch05_concurrency::sequential::serve_sequentially(listener, &app);
+        let cfg = wirebook::ch02_http_by_hand::server::Config {
+            quiet: true,
+            ..Default::default()
+        };
+        let _ = wirebook::ch02_http_by_hand::server::serve(listener, &cfg);
     });
     // The slow client: half a head, then nothing.
     let mut slow = connect_to(addr);
-    slow.write_all(b"GET /hello HTTP/1.1\r\nHo").unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
     let mut fresh = connect_to(addr);
     fresh
         .set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
     fresh
-        .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
     let mut b = [0u8; 64];
     let err = fresh
         .read(&mut b)
-        .expect_err("the sequential server answered a second client while the first one stalled?");
+        .expect_err("chapter 2's server answered a second client while the first one stalled?");
     assert!(matches!(
         err.kind(),
         ErrorKind::WouldBlock | ErrorKind::TimedOut
     ));
-    // The slow client finishes (and closes): now the fresh one is served.
-    slow.write_all(b"st: t\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    // The slow client finishes: now the fresh one is served.
+    slow.write_all(b"st: t\r\n\r\n").unwrap();
     assert!(
         read_to_close(&mut slow)
             .unwrap()

@@ -29,6 +29,7 @@ use super::response::{Response, UpgradeFn, Upgraded};
 use super::send::{ReplyTo, Sent, write_response};
 use super::{Method, Service};
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
+use crate::ch02_http_by_hand::server::{close_after_error, is_timeout};
 use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
@@ -51,9 +52,6 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How much of a body the handler did not read we are willing to read and
 /// throw away to keep the connection; past this we close instead.
 pub const MAX_DRAIN_BYTES: u64 = 64 * 1024;
-/// How long we keep reading from a client we are closing on after an error
-/// response (see `linger`).
-pub const LINGER: Duration = Duration::from_millis(250);
 /// Initial size of a connection's read buffer (it grows up to the head
 /// limit if a head needs it).
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -321,13 +319,7 @@ fn read_head(
                 });
             }
             Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Err(NoHead::Quiet),
         }
     }
@@ -370,29 +362,11 @@ fn reject(
         // Others are waiting for this thread: no courtesy for a client that
         // is probably the reason (a slowloris keeps sending while we linger).
         let _ = stream.shutdown(std::net::Shutdown::Both);
-    } else {
-        linger(stream);
-    }
-}
-
-/// Closes our side and reads (and drops) what the client still sends, for
-/// at most [`LINGER`] and [`MAX_DRAIN_BYTES`]. Closing a socket that has
-/// unread bytes makes the kernel send a reset, and a reset can destroy our
-/// error response before the client has read it.
-fn linger(stream: &TcpStream) {
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let deadline = Instant::now() + LINGER;
-    let mut sink = [0u8; 4096];
-    let mut budget = MAX_DRAIN_BYTES as usize;
-    while budget > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        match (&*stream).read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => budget -= n.min(budget),
-        }
+    } else if let Ok(s) = stream.try_clone() {
+        // Chapter 2's lingering close: half-close, drain what the client
+        // still sends (bounded), then close, so that a reset does not
+        // destroy the error response before the client reads it.
+        let _ = close_after_error(s);
     }
 }
 

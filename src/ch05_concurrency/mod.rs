@@ -1,6 +1,5 @@
 //! Chapter 5: concurrency. See `chapters/05-concurrency.md`.
 //!
-//! * [`sequential`]: the starting point, one connection at a time;
 //! * [`pool`]: a thread pool built by hand;
 //! * [`server`]: chapter 4's connection loop on that pool, with a
 //!   connection cap, timeouts and graceful shutdown; the server every later
@@ -11,7 +10,6 @@
 pub mod checks;
 pub mod cli;
 pub mod pool;
-pub mod sequential;
 pub mod server;
 pub mod signals;
 
