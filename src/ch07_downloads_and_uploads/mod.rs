@@ -1,4 +1,10 @@
-//! Chapter 7. See `chapters/07-*.md`.
+//! Chapter 7: downloads and uploads. See `chapters/07-downloads-and-uploads.md`.
+
+pub mod partfile;
+pub mod progress;
+pub mod receive;
+
+pub use receive::{FilesWithUploads, UploadDir};
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
