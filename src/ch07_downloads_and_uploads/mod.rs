@@ -1,8 +1,11 @@
 //! Chapter 7: downloads and uploads. See `chapters/07-downloads-and-uploads.md`.
 
+pub mod client;
+pub mod download;
 pub mod partfile;
 pub mod progress;
 pub mod receive;
+pub mod upload;
 
 pub use receive::{FilesWithUploads, UploadDir};
 

@@ -33,7 +33,7 @@ pub const UPLOAD_PREFIX: &str = "/uploads/";
 pub const MAX_NAME_BYTES: usize = 255;
 
 /// Checks an upload name (still percent-encoded) and returns it decoded.
-pub fn upload_name(raw: &str) -> Result<String, &'static str> {
+pub fn plain_file_name(raw: &str) -> Result<String, &'static str> {
     let bytes = percent_decode(raw).map_err(|_| "malformed percent-encoding")?;
     let name = String::from_utf8(bytes).map_err(|_| "name is not UTF-8")?;
     if name.is_empty() {
@@ -81,7 +81,7 @@ impl UploadDir {
     pub fn serve(&self, req: &mut Request<'_>, raw_name: &str) -> Response {
         match req.method {
             Method::Put => self.receive(req, raw_name),
-            Method::Get | Method::Head => match upload_name(raw_name) {
+            Method::Get | Method::Head => match plain_file_name(raw_name) {
                 Ok(_) => self.files.serve(req, &format!("/{raw_name}")),
                 Err(why) => Response::error(400, why),
             },
@@ -92,7 +92,7 @@ impl UploadDir {
 
     /// Stores the body of a PUT as `raw_name`.
     pub fn receive(&self, req: &mut Request<'_>, raw_name: &str) -> Response {
-        let name = match upload_name(raw_name) {
+        let name = match plain_file_name(raw_name) {
             Ok(n) => n,
             Err(why) => return Response::error(400, why),
         };
@@ -160,15 +160,15 @@ mod tests {
 
     #[test]
     fn only_plain_names_are_accepted() {
-        assert_eq!(upload_name("a.txt").unwrap(), "a.txt");
-        assert_eq!(upload_name("caf%C3%A9%20b.bin").unwrap(), "café b.bin");
+        assert_eq!(plain_file_name("a.txt").unwrap(), "a.txt");
+        assert_eq!(plain_file_name("caf%C3%A9%20b.bin").unwrap(), "café b.bin");
         for bad in [
             "", ".", "..", "%2e%2e", ".hidden", "a/b", "a%2fb", "a%5cb", "a\\b", "a%00b", "a%0ab",
             "%zz", "%ff",
         ] {
-            assert!(upload_name(bad).is_err(), "{bad:?}");
+            assert!(plain_file_name(bad).is_err(), "{bad:?}");
         }
-        assert!(upload_name(&"x".repeat(256)).is_err());
+        assert!(plain_file_name(&"x".repeat(256)).is_err());
     }
 
     fn put(u: &UploadDir, name: &str, body: &[u8]) -> Response {
