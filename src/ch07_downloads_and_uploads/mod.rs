@@ -1,5 +1,6 @@
 //! Chapter 7: downloads and uploads. See `chapters/07-downloads-and-uploads.md`.
 
+pub mod checks;
 pub mod client;
 pub mod download;
 pub mod partfile;
@@ -11,5 +12,5 @@ pub use receive::{FilesWithUploads, UploadDir};
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
-    Vec::new()
+    checks::all()
 }
