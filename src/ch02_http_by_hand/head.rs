@@ -410,7 +410,10 @@ pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHe
     let Some((line, after)) =
         next_line(buf, start).map_err(|_| HeadError::BadStartLine("bare CR"))?
     else {
-        check_partial_request_line(&buf[start..], limits)?;
+        // A trailing CR may be the first half of a CRLF (an empty line
+        // before the request-line, split across two reads).
+        let partial = &buf[start..];
+        check_partial_request_line(partial.strip_suffix(b"\r").unwrap_or(partial), limits)?;
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
         }
@@ -471,7 +474,8 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
         }
-        if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
+        // Garbage is known as garbage from its first byte (`SSH-2.0`...).
+        if !b"HTTP/".starts_with(&buf[..buf.len().min(5)]) {
             return Err(HeadError::BadStartLine("expected HTTP/x.y"));
         }
         return Ok(Parsed::Incomplete);
@@ -726,6 +730,18 @@ mod tests {
     }
 
     #[test]
+    fn crlf_split_before_the_request_line_is_incomplete() {
+        // An empty line before the request-line (RFC 9112 §2.2), with its LF
+        // still in flight: wait for more, do not answer 400.
+        assert_eq!(req(b"\r"), Ok(Parsed::Incomplete));
+        assert_eq!(req(b"\r\n\r"), Ok(Parsed::Incomplete));
+        let raw = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        for i in 0..raw.len() {
+            assert_eq!(req(&raw[..i]), Ok(Parsed::Incomplete), "prefix {i}");
+        }
+    }
+
+    #[test]
     fn leading_empty_lines_and_bare_lf_are_accepted() {
         let (h, _) = complete(b"\r\n\nGET / HTTP/1.0\nHost: x\n\n");
         assert_eq!(h.version, Version::Http10);
@@ -763,6 +779,11 @@ mod tests {
         };
         assert_eq!((h.status, h.version), (200, Version::Http10));
         assert!(parse_response(b"SSH-2.0-OpenSSH", &HeadLimits::CLIENT).is_err());
+        assert!(parse_response(b"S", &HeadLimits::CLIENT).is_err());
+        assert_eq!(
+            parse_response(b"HTT", &HeadLimits::CLIENT),
+            Ok(Parsed::Incomplete)
+        );
         assert!(parse_response(b"HTTP/1.1 20x OK\r\n\r\n", &HeadLimits::CLIENT).is_err());
     }
 
@@ -778,6 +799,40 @@ mod tests {
             panic!()
         };
         assert_eq!(back, r);
+    }
+
+    /// Random mutations of a valid request: the parser never panics, and a
+    /// head it accepts gives the same answer however the bytes are split.
+    #[test]
+    fn random_inputs_never_panic_and_splits_agree() {
+        let mut rng = crate::rng::Rng::new();
+        let valid = b"POST /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Y:  z \r\n\r\nabc";
+        for _ in 0..3000 {
+            let mut input = valid.to_vec();
+            for _ in 0..rng.range(0, 4) {
+                let i = rng.below(input.len() as u64) as usize;
+                match rng.below(3) {
+                    0 => input[i] = rng.next_u32() as u8,
+                    1 => {
+                        input.remove(i);
+                    }
+                    _ => input.insert(i, b"\r\n :\x00\x7f\xff"[rng.below(7) as usize]),
+                }
+            }
+            let whole = req(&input);
+            let _ = parse_response(&input, &HeadLimits::CLIENT);
+            if let Ok(Parsed::Complete(_, n)) = &whole {
+                // Every proper prefix of an accepted head is Incomplete: the
+                // parser never rejects bytes that could still become valid.
+                let split = rng.range(0, *n - 1);
+                assert_eq!(
+                    req(&input[..split]),
+                    Ok(Parsed::Incomplete),
+                    "{}",
+                    crate::trace::escape(&input)
+                );
+            }
+        }
     }
 
     #[test]
