@@ -219,7 +219,7 @@ impl<S: Write> WsSender<S> {
             *close_sent = true;
         }
         let r = stream.write_all(buf).and_then(|_| stream.flush());
-        if buf.capacity() > 64 * 1024 {
+        if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
         }
@@ -255,6 +255,11 @@ pub struct WebSocket<S = TcpStream> {
 
 /// Bytes read from the socket at a time when no frame length is known.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A read or write buffer that grew past this for a large message is given
+/// back afterwards; up to this size it is kept, so a stream of 64 KiB
+/// messages does not reallocate for each one.
+const KEEP_BUFFER: usize = 256 * 1024;
 
 impl WebSocket<TcpStream> {
     /// A WebSocket over a TCP connection whose handshake is done. `leftover`
