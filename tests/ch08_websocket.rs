@@ -11,7 +11,7 @@ use tungstenite::Message as TMessage;
 use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::{Config, Message, WsError};
 use wirebook::rng::Rng;
-use wirebook::testkit::run_client;
+use wirebook::testkit::{Server, run_client};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -327,4 +327,215 @@ fn checks_tell_a_tcp_drop_from_a_close_code() {
         assert!(failed.contains(&must_fail), "{must_fail} passed:\n{text}");
     }
     assert!(text.contains("without a close frame"), "{text}");
+}
+
+fn echo_server() -> Server {
+    Server::start(env!("CARGO_BIN_EXE_ch08_ws_echo"), &["--quiet"])
+}
+
+fn assert_no_panic(server: &Server) {
+    let err = server.stderr_text();
+    assert!(!err.contains("panicked"), "server stderr:\n{err}");
+}
+
+#[test]
+fn checks_pass_against_the_echo_server() {
+    let server = echo_server();
+    wirebook::check::assert_chapter_passes("ch08", server.addr);
+    // And it still serves after all that bad input.
+    wirebook::check::assert_chapter_passes("ch08", server.addr);
+    assert_no_panic(&server);
+}
+
+#[test]
+fn tungstenite_client_against_our_echo_server() {
+    let server = echo_server();
+    let stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let url = format!("ws://{}/any/path?x=1", server.addr);
+    let (mut ws, resp) = tungstenite::client(url.as_str(), stream).expect("handshake");
+    assert_eq!(resp.status().as_u16(), 101);
+    let mut rng = Rng::new();
+    for len in [0, 1, 125, 126, 65535, 65536, 300_000] {
+        let text = rng.word(len);
+        ws.send(TMessage::text(text.clone())).unwrap();
+        assert_eq!(ws.read().unwrap(), TMessage::text(text), "text len {len}");
+        let data = rng.bytes(len);
+        ws.send(TMessage::binary(data.clone())).unwrap();
+        assert_eq!(
+            ws.read().unwrap(),
+            TMessage::binary(data),
+            "binary len {len}"
+        );
+    }
+    ws.send(TMessage::Ping(b"123".to_vec().into())).unwrap();
+    assert_eq!(ws.read().unwrap(), TMessage::Pong(b"123".to_vec().into()));
+    ws.close(None).unwrap();
+    let mut echoed = None;
+    loop {
+        match ws.read() {
+            Ok(TMessage::Close(c)) => echoed = Some(c),
+            Ok(m) => panic!("unexpected {m:?}"),
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(
+        echoed,
+        Some(None),
+        "an empty close is answered with an empty close"
+    );
+    assert_no_panic(&server);
+}
+
+#[test]
+fn many_clients_at_once_each_get_their_own_echoes() {
+    let server = echo_server();
+    let addr = server.addr;
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            thread::spawn(move || {
+                let url = format!("ws://{addr}/c{i}");
+                let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+                for j in 0..100 {
+                    let m = format!("client {i} message {j}");
+                    ws.send_text(&m).unwrap();
+                    assert_eq!(ws.read_message().unwrap(), Some(Message::Text(m)));
+                }
+                ws.close(1000, "").unwrap();
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+}
+
+/// Sends `handshake + extra` in one write and returns the connection and
+/// whatever came back up to the end of the 101's head.
+fn raw_open(addr: std::net::SocketAddr, extra: &[u8]) -> (TcpStream, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut req = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .into_bytes();
+    req.extend_from_slice(extra);
+    s.write_all(&req).unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut b).unwrap(), 1, "closed in the 101: {got:?}");
+        got.push(b[0]);
+    }
+    (s, got)
+}
+
+#[test]
+fn a_frame_sent_with_the_handshake_is_not_lost() {
+    // A client should wait for the 101 (§4.1), but the bytes that arrive
+    // behind the head are frames, and the server must not drop them.
+    let server = echo_server();
+    let mut f = Vec::new();
+    wirebook::ch08_websocket::frame::encode(
+        true,
+        wirebook::ch08_websocket::OpCode::Text,
+        b"early",
+        Some([1, 2, 3, 4]),
+        &mut f,
+    );
+    let (mut s, head) = raw_open(server.addr, &f);
+    assert!(
+        head.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let mut echo = [0u8; 7];
+    s.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"\x81\x05early");
+}
+
+#[test]
+fn a_client_that_vanishes_mid_frame_costs_the_server_nothing() {
+    let server = echo_server();
+    for _ in 0..20 {
+        // Announces 1000 bytes, sends 10, disappears.
+        let (s, _) = raw_open(
+            server.addr,
+            &[0x82, 0xFE, 0x03, 0xE8, 1, 2, 3, 4, 9, 9, 9, 9, 9, 9],
+        );
+        drop(s);
+    }
+    // Still serving, nothing panicked.
+    let url = format!("ws://{}/", server.addr);
+    let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    ws.send_text("still here").unwrap();
+    assert_eq!(
+        ws.read_message().unwrap(),
+        Some(Message::Text("still here".into()))
+    );
+    ws.close(1000, "").unwrap();
+    assert_no_panic(&server);
+}
+
+#[test]
+fn hello_server_greets_logs_and_closes() {
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--quiet"]);
+    let url = format!("ws://{}/", server.addr);
+    let name = Rng::new().word(8);
+    let out = run_client(
+        env!("CARGO_BIN_EXE_ch08_ws_client"),
+        &[&url],
+        format!("{name}\n").as_bytes(),
+        Duration::from_secs(10),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Hello {name}!\n")
+    );
+    assert!(stderr.contains("closed: 1000"), "{stderr}");
+    // The server's log, written before and after the answer was sent.
+    let want = format!("< {name}\n> Hello {name}!\n");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !server.stdout_text().contains(&want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "log: {:?}",
+            server.stdout_text()
+        );
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn hello_server_refuses_pages_from_other_origins() {
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--quiet"]);
+    let req = format!(
+        "GET / HTTP/1.1\r\nHost: {0}\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    let t = server.target();
+    let resp = wirebook::check::exchange(&t, req.as_bytes()).unwrap();
+    assert_eq!(resp.head.status, 403);
+    let same = req.replace("http://evil.example", &format!("http://{}", server.addr));
+    let resp = wirebook::check::exchange(&t, same.as_bytes()).unwrap();
+    assert_eq!(resp.head.status, 101);
+}
+
+#[test]
+fn server_binaries_have_a_clear_command_line() {
+    for bin in [
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        env!("CARGO_BIN_EXE_ch08_ws_hello"),
+    ] {
+        let out = run_client(bin, &["--help"], b"", Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("--addr"));
+        let out = run_client(bin, &["--bogus"], b"", Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(2));
+    }
 }
