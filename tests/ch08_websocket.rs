@@ -539,3 +539,53 @@ fn server_binaries_have_a_clear_command_line() {
         assert_eq!(out.status.code(), Some(2));
     }
 }
+
+#[test]
+fn server_pings_a_silent_client_then_closes_with_1001() {
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--quiet", "--ping-interval", "200ms"],
+    );
+    let (mut s, _) = raw_open(server.addr, &[]);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    // An unmasked ping from the server, then close 1001, then EOF.
+    assert_eq!(got[0], 0x89, "{got:x?}");
+    let ping_len = 2 + (got[1] & 0x7f) as usize;
+    assert_eq!(
+        &got[ping_len..ping_len + 4],
+        &[0x88, 0x0e, 0x03, 0xe9],
+        "{got:x?}"
+    );
+}
+
+#[test]
+fn messages_over_the_limit_get_1009() {
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--quiet", "--max-message", "1000"],
+    );
+    let url = format!("ws://{}/", server.addr);
+    let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    ws.send_binary(&[7; 1000]).unwrap();
+    assert_eq!(
+        ws.read_message().unwrap(),
+        Some(Message::Binary(vec![7; 1000]))
+    );
+    // 600 + 600 in two fragments: each frame fits, the message does not.
+    let tx = ws.sender();
+    tx.send_frame(false, wirebook::ch08_websocket::OpCode::Binary, &[1; 600])
+        .unwrap();
+    tx.send_frame(
+        true,
+        wirebook::ch08_websocket::OpCode::Continuation,
+        &[1; 600],
+    )
+    .unwrap();
+    assert_eq!(ws.read_message().unwrap(), None);
+    assert!(
+        matches!(ws.peer_close(), Some(Some((1009, _)))),
+        "{:?}",
+        ws.peer_close()
+    );
+}

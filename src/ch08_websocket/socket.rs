@@ -210,7 +210,15 @@ impl<S: Write> WsSender<S> {
             Role::Server => None,
         };
         buf.clear();
-        frame::encode(fin, opcode, payload, mask, buf);
+        // A large unmasked payload goes out straight from the caller's
+        // slice, behind the header, in one `writev`: no copy. Small frames
+        // (and every masked one) are built in `buf` and leave in one write.
+        let zero_copy = mask.is_none() && payload.len() >= ZERO_COPY_MIN;
+        if zero_copy {
+            frame::encode_header(fin, opcode, None, payload.len(), buf);
+        } else {
+            frame::encode(fin, opcode, payload, mask, buf);
+        }
         if trace::enabled() {
             let summary = frame::describe(fin, opcode, mask.is_some(), payload);
             trace::frame(Dir::Out, &self.shared.peer, &summary);
@@ -218,7 +226,12 @@ impl<S: Write> WsSender<S> {
         if opcode == OpCode::Close {
             *close_sent = true;
         }
-        let r = stream.write_all(buf).and_then(|_| stream.flush());
+        let r = if zero_copy {
+            write_all_two(stream, buf, payload)
+        } else {
+            stream.write_all(buf)
+        }
+        .and_then(|_| stream.flush());
         if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
@@ -232,6 +245,26 @@ impl<S: Write> WsSender<S> {
             let _ = t.shutdown(Shutdown::Both);
         }
     }
+}
+
+/// Payloads from this size on are not copied into the frame buffer.
+const ZERO_COPY_MIN: usize = 4096;
+
+/// Writes `a` then `b` with vectored writes (`writev`), retrying after
+/// partial writes, as `write_all` does for one slice.
+fn write_all_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let n = match w.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let from_a = n.min(a.len());
+        a = &a[from_a..];
+        b = &b[n - from_a..];
+    }
+    Ok(())
 }
 
 /// The reading side of a WebSocket connection (see the module docs).
@@ -594,5 +627,34 @@ impl<S: Read + Write> WebSocket<S> {
         self.buf = Vec::new();
         self.start = 0;
         self.end = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most 3 bytes a call, to exercise partial writes.
+    struct Trickle(Vec<u8>);
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn vectored_write_survives_partial_writes() {
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"head", b"and the payload").unwrap();
+        assert_eq!(w.0, b"headand the payload");
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"", b"xy").unwrap();
+        assert_eq!(w.0, b"xy");
     }
 }
