@@ -73,6 +73,26 @@ fn body_is_read_before_the_answer() {
 }
 
 #[test]
+fn expect_100_continue_gets_the_final_answer_at_once() {
+    // curl -v -H 'Expect: 100-continue' -d @file http://127.0.0.1:8888/
+    let server = Server::start(BIN, &["--quiet"]);
+    let mut s = connect(&server);
+    s.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
+    // No body sent: the answer must not wait for it (nor for a timeout).
+    let start = Instant::now();
+    let resp = read_response(&mut s, "POST", &mut Vec::new()).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(resp.head.status, 405);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
 fn pipelined_second_request_is_not_lost_silently() {
     // The server answers one request per connection: the first gets its
     // answer with `Connection: close`, the second is not answered, and the

@@ -330,7 +330,12 @@ pub fn serve(listener: TcpListener, cfg: &Config) -> io::Result<()> {
             }
             // Out of file descriptors, a connection reset before accept...:
             // not a reason to stop serving everyone else.
-            Err(e) => eprintln!("accept failed: {e}"),
+            // Back off a little: when the process is out of descriptors,
+            // accept fails at once again, and a tight loop would burn a core.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 }
@@ -381,9 +386,18 @@ pub fn handle_connection(mut stream: TcpStream, peer: SocketAddr, cfg: &Config) 
         send(&mut stream, peer, &p.reply)?;
         return close_after_error(stream);
     }
+    let already = (buf.len() - used) as u64;
+    if p.body_len > already && head.headers.has_token("expect", "100-continue") {
+        // The client waits for `100 Continue` before sending its body
+        // (RFC 9110 §10.1.1). Nothing here accepts a body, so the final
+        // answer goes out at once instead, and the body is never sent; the
+        // connection is closed after it, since the client may send the body
+        // anyway.
+        send(&mut stream, peer, &p.reply)?;
+        return close_after_error(stream);
+    }
     // Read the announced body (and discard it: `/` takes no input). The
     // bytes after the head in `buf` are its start.
-    let already = (buf.len() - used) as u64;
     let mut left = p.body_len.saturating_sub(already);
     let mut chunk = [0u8; 4096];
     while left > 0 {
