@@ -589,3 +589,31 @@ fn messages_over_the_limit_get_1009() {
         ws.peer_close()
     );
 }
+
+#[test]
+fn websockets_beyond_the_cap_get_503_until_one_closes() {
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--quiet", "--max-sockets", "2"],
+    );
+    let url = format!("ws://{}/", server.addr);
+    let open = || connect_with(&url, &[], Config::default(), TIMEOUT);
+    let (mut a, _) = open().unwrap();
+    let (_b, _) = open().unwrap();
+    let err = open().err().expect("a third WebSocket is refused");
+    assert!(err.to_string().contains("503"), "{err}");
+    a.close(1000, "").unwrap();
+    // The server counts `a` out when its handler returns, just after the
+    // close handshake: wait for that (bounded), then a new one is accepted.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        match open() {
+            Ok(_) => break,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("503"), "{e}");
+                thread::yield_now();
+            }
+            Err(e) => panic!("still refused after a close: {e}"),
+        }
+    }
+}

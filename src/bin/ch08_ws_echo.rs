@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use wirebook::ch05_concurrency::cli::{ServerArgs, parse_duration, run_server};
+use wirebook::ch08_websocket::handshake::DEFAULT_MAX_SOCKETS;
 use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy, echo_service};
 use wirebook::cli::Args;
 
@@ -18,12 +19,15 @@ fn main() {
         "ch08_ws_echo",
         "A WebSocket echo server (RFC 6455): every message comes back with its type.\n\
          Any path; any Origin.",
-        "[--addr HOST:PORT] [--ping-interval T] [--max-message BYTES] [--quiet] [--trace]",
+        "[--addr HOST:PORT] [--ping-interval T] [--max-message BYTES] [--max-sockets N] [--quiet] [--trace]",
     );
     let d = Config::default();
     args.describe(&format!(
         "--ping-interval T     ping a client silent this long; close (1001) after twice (default {}s)",
         d.ping_interval.map_or(0.0, |t| t.as_secs_f64())
+    ));
+    args.describe(&format!(
+        "--max-sockets N       WebSockets open at once; more get 503 (default {DEFAULT_MAX_SOCKETS})"
     ));
     args.describe(&format!(
         "--max-message BYTES   largest message accepted; larger ones get 1009 (default {})",
@@ -42,12 +46,17 @@ fn main() {
         args.fail("--max-message must be at least 1");
     }
     socket.max_frame = socket.max_message;
+    let max_sockets = args.parsed("--max-sockets", DEFAULT_MAX_SOCKETS);
+    if max_sockets == 0 {
+        args.fail("--max-sockets must be at least 1");
+    }
     args.finish();
     // An echo server has nothing to protect: any page may use it.
     let cfg = HandshakeConfig {
         origin: OriginPolicy::Any,
-        protocols: Vec::new(),
         socket,
+        max_sockets,
+        ..HandshakeConfig::default()
     };
     run_server("ch08_ws_echo", sa, Arc::new(echo_service(cfg)))
 }
