@@ -617,3 +617,29 @@ fn websockets_beyond_the_cap_get_503_until_one_closes() {
         }
     }
 }
+
+#[test]
+fn client_exits_when_the_server_closes_first() {
+    // stdin stays open: the client must not wait for another line once the
+    // hello server has answered and closed.
+    use std::process::{Command, Stdio};
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--quiet"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ch08_ws_client"))
+        .arg(format!("ws://{}/", server.addr))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"reader\n").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the client exited after the server's close")
+        .unwrap();
+    drop(stdin);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello reader!\n");
+}

@@ -74,12 +74,15 @@ fn main() {
                         Some(None) => eprintln!("closed (no code)"),
                         None => eprintln!("closed"),
                     }
-                    return true;
+                    // The connection is over, whether or not stdin is: a
+                    // server that closes first (the hello server does)
+                    // must not leave us waiting for a line to send.
+                    process::exit(0);
                 }
                 Err(e) => {
                     let _ = out.flush();
                     eprintln!("ch08_ws_client: error: {e}");
-                    return false;
+                    process::exit(1);
                 }
             }
             let _ = out.flush();
@@ -93,7 +96,9 @@ fn main() {
             break;
         }
     }
+    // End of input: close, and let the reader finish the close handshake
+    // (it exits the process).
     let _ = sender.close(close::NORMAL, "");
-    let clean = reader.join().unwrap_or(false);
-    process::exit(if clean { 0 } else { 1 });
+    let _ = reader.join();
+    process::exit(1);
 }
