@@ -413,8 +413,15 @@ impl<S: Read + Write> WebSocket<S> {
             }
         }
         self.set_read_timeout(Some(self.config.close_timeout));
+        // A peer that keeps sending data instead of answering is bounded
+        // by a deadline, not only by the read timeout (which needs silence).
+        let deadline = std::time::Instant::now() + self.config.close_timeout;
         loop {
             match self.read_message() {
+                Ok(Some(_)) if std::time::Instant::now() > deadline => {
+                    self.finish();
+                    return Err(WsError::Timeout);
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(e),
