@@ -643,3 +643,39 @@ fn client_exits_when_the_server_closes_first() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello reader!\n");
 }
+
+#[test]
+fn trace_shows_each_frame_decoded() {
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_echo"), &["--trace"]);
+    let url = format!("ws://{}/", server.addr);
+    let out = run_client(
+        env!("CARGO_BIN_EXE_ch08_ws_client"),
+        &[&url, "--trace"],
+        b"hello\n",
+        Duration::from_secs(10),
+    );
+    assert!(out.status.success());
+    let client = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        client.contains(">> FIN text masked len=5 \"hello\""),
+        "{client}"
+    );
+    assert!(client.contains("<< FIN text len=5 \"hello\""), "{client}");
+    assert!(client.contains("<< FIN close len=2 code=1000"), "{client}");
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let want = ">> FIN close len=2 code=1000";
+    while !server.stderr_text().contains(want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.stderr_text()
+        );
+        thread::yield_now();
+    }
+    let trace = server.stderr_text();
+    assert!(
+        trace.contains("<< FIN text masked len=5 \"hello\""),
+        "{trace}"
+    );
+    assert!(trace.contains("Sec-WebSocket-Accept: "), "{trace}");
+}
