@@ -798,6 +798,38 @@ mod tests {
     }
 
     #[test]
+    fn garbage_ends_in_a_close_code_or_eof_never_a_panic() {
+        let mut rng = Rng::new();
+        for _ in 0..300 {
+            let len = rng.range(0, 300);
+            let (mut ws, out) = scripted(rng.bytes(len), 50);
+            let mut messages = 0;
+            let end = loop {
+                match ws.read_message() {
+                    Ok(Some(_)) => messages += 1,
+                    other => break other,
+                }
+                assert!(messages < 1000);
+            };
+            let out = out.lock().unwrap();
+            match end {
+                Err(WsError::Failed(v)) => {
+                    assert!([1002, 1007, 1009].contains(&v.code), "{v}");
+                    // We wrote a close frame (0x88, length, code) with it.
+                    let code = v.code.to_be_bytes();
+                    assert!(
+                        out.windows(4).any(|w| w[0] == 0x88 && w[2..] == code),
+                        "{out:x?}"
+                    );
+                }
+                Err(WsError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof),
+                Ok(None) => {} // a valid close frame among the garbage
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn vectored_write_survives_partial_writes() {
         let mut w = Trickle(Vec::new());
         write_all_two(&mut w, b"head", b"and the payload").unwrap();
