@@ -1,4 +1,13 @@
-//! Chapter 9. See `chapters/09-*.md`.
+//! Chapter 9: a small Tornado-style framework and a live chat. See
+//! `chapters/09-capstone.md`.
+//!
+//! * [`json`]: RFC 8259 string escaping and a small parser;
+//! * [`protocol`]: the chat's messages, both ways;
+//! * [`room`]: members, bounded outboxes, one order of events for all.
+
+pub mod json;
+pub mod protocol;
+pub mod room;
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
