@@ -3,9 +3,11 @@
 //!
 //! * [`json`]: RFC 8259 string escaping and a small parser;
 //! * [`protocol`]: the chat's messages, both ways;
-//! * [`room`]: members, bounded outboxes, one order of events for all.
+//! * [`room`]: members, bounded outboxes, one order of events for all;
+//! * [`live`]: the open WebSockets, to close with 1001 on shutdown.
 
 pub mod json;
+pub mod live;
 pub mod protocol;
 pub mod room;
 
