@@ -57,7 +57,9 @@ pub fn serve(room: &Arc<Room>, mut ws: WebSocket, live: &Live) {
         return;
     };
     let outbox = member.outbox().clone();
-    live.set_closer(Box::new(move |code, reason| outbox.close(code, reason, true)));
+    live.set_closer(Box::new(move |code, reason| {
+        outbox.close(code, reason, true)
+    }));
 
     // Dropped by the reader when it is done: the writer's cue to stop.
     let (reader_done, reader_done_rx) = mpsc::channel::<()>();
