@@ -180,3 +180,209 @@ fn write_loop(outbox: &super::room::Outbox, sender: &WsSender, reader_done: &mps
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ch08_websocket::{Config, Role};
+    use crate::ch09_capstone::json::{self, Value};
+    use crate::ch09_capstone::live::LiveSockets;
+    use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
+    use std::net::{TcpListener, TcpStream};
+
+    fn config() -> Config {
+        Config {
+            ping_interval: Some(Duration::from_secs(10)),
+            ..Config::default()
+        }
+    }
+
+    /// A client WebSocket whose server side runs `serve` (no HTTP: the
+    /// handshake is chapter 8's business, tested there).
+    fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>) -> WebSocket {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        let (room, live) = (room.clone(), live.clone());
+        thread::spawn(move || {
+            let ws = WebSocket::from_tcp(server, Vec::new(), Role::Server, config()).unwrap();
+            let guard = live.register(Box::new(|_, _| {}));
+            serve(&room, ws, &guard);
+        });
+        WebSocket::from_tcp(client, Vec::new(), Role::Client, config()).unwrap()
+    }
+
+    fn next(ws: &mut WebSocket) -> Value {
+        match ws.read_message() {
+            Ok(Some(Message::Text(t))) => json::parse(&t).unwrap(),
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+
+    fn kind(v: &Value) -> &str {
+        v.get("type").and_then(Value::as_str).unwrap_or("")
+    }
+
+    fn join(room: &Arc<Room>, live: &Arc<LiveSockets>, nick: &str) -> WebSocket {
+        let mut ws = connect(room, live);
+        ws.send_text(&ClientMessage::Join { nick: nick.into() }.to_json())
+            .unwrap();
+        assert_eq!(kind(&next(&mut ws)), "welcome");
+        ws
+    }
+
+    #[test]
+    fn members_talk_and_leaving_is_announced() {
+        let room = Room::new(Limits::default());
+        let live = LiveSockets::new();
+        let mut a = join(&room, &live, "a");
+        let mut b = join(&room, &live, "b");
+        assert_eq!(kind(&next(&mut a)), "join"); // a
+        assert_eq!(kind(&next(&mut a)), "join"); // b
+        assert_eq!(kind(&next(&mut b)), "join"); // b
+        b.send_text(r#"{"type":"say","text":"hi \"a\""}"#).unwrap();
+        let m = next(&mut a);
+        assert_eq!(m.get("text").and_then(Value::as_str), Some("hi \"a\""));
+        assert_eq!(kind(&next(&mut b)), "say");
+        b.send_text("not json").unwrap();
+        assert_eq!(kind(&next(&mut b)), "error");
+        b.close(close::NORMAL, "").unwrap();
+        let left = next(&mut a);
+        assert_eq!(kind(&left), "leave");
+        assert_eq!(left.get("nick").and_then(Value::as_str), Some("b"));
+    }
+
+    #[test]
+    fn binary_messages_are_refused_with_1003() {
+        let room = Room::new(Limits::default());
+        let live = LiveSockets::new();
+        let mut ws = join(&room, &live, "a");
+        ws.send_binary(b"\x00\x01").unwrap();
+        loop {
+            match ws.read_message() {
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        assert_eq!(
+            ws.peer_close().cloned().flatten().map(|c| c.0),
+            Some(close::UNSUPPORTED_DATA)
+        );
+    }
+
+    #[test]
+    fn a_stuck_member_is_closed_with_1008_and_the_others_go_on() {
+        let room = Room::new(Limits {
+            queue_capacity: 16,
+            ..Limits::default()
+        });
+        let live = LiveSockets::new();
+        let stuck = join(&room, &live, "stuck");
+        let mut talker = join(&room, &live, "talker");
+        let text = "x".repeat(1900);
+        // The talker reads on its own thread, as a page does, reports each
+        // message it sees, and watches for the stuck member's departure.
+        let sender = talker.sender();
+        let (seen_tx, seen_rx) = mpsc::channel::<bool>();
+        let watcher = thread::spawn(move || {
+            let mut says = 0usize;
+            loop {
+                let v = next(&mut talker);
+                match kind(&v) {
+                    "say" => {
+                        says += 1;
+                        let _ = seen_tx.send(false);
+                    }
+                    "leave" => {
+                        assert_eq!(v.get("reason").and_then(Value::as_str), Some("too slow"));
+                        let _ = seen_tx.send(true);
+                        return (talker, says);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        // Send with a window of 8 messages in flight, so that the talker is
+        // never the slow one: only `stuck` falls behind.
+        let (mut sent, mut seen) = (0usize, 0usize);
+        'flood: loop {
+            while sent - seen < 8 {
+                assert!(sent < 100_000, "the stuck member was never evicted");
+                sender
+                    .send_text(&ClientMessage::Say { text: text.clone() }.to_json())
+                    .unwrap();
+                sent += 1;
+            }
+            match seen_rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(false) => seen += 1,
+                Ok(true) => break 'flood,
+                Err(e) => panic!("the talker stopped receiving: {e}"),
+            }
+        }
+        let (mut talker, says) = watcher.join().unwrap();
+        assert!(says > 16, "the talker kept receiving ({says} of {sent})");
+        // The talker still gets everything it sends after the eviction.
+        sender
+            .send_text(r#"{"type":"say","text":"still here"}"#)
+            .unwrap();
+        loop {
+            let v = next(&mut talker);
+            if v.get("text").and_then(Value::as_str) == Some("still here") {
+                break;
+            }
+        }
+        // The stuck member, reading at last, finds a 1008 close frame after
+        // what was already on its way.
+        let mut stuck = stuck;
+        while let Ok(Some(_)) = stuck.read_message() {}
+        assert_eq!(
+            stuck.peer_close().cloned().flatten().map(|c| c.0),
+            Some(CLOSE_TOO_SLOW)
+        );
+        assert_eq!(room.nicks(), ["talker"]);
+    }
+
+    #[test]
+    fn shutdown_drains_then_closes_with_1001() {
+        let room = Room::new(Limits::default());
+        let live = LiveSockets::new();
+        let mut a = join(&room, &live, "a");
+        let mut b = join(&room, &live, "b");
+        b.send_text(r#"{"type":"say","text":"before shutdown"}"#)
+            .unwrap();
+        // Both members read (and so answer close frames) as pages do.
+        let b_reader = thread::spawn(move || {
+            while let Ok(Some(_)) = b.read_message() {}
+            b.peer_close().cloned().flatten().map(|c| c.0)
+        });
+        // Wait until the say is published (a sees it), then shut down.
+        let mut seen = Vec::new();
+        loop {
+            let v = next(&mut a);
+            let done = kind(&v) == "say";
+            seen.push(v);
+            if done {
+                break;
+            }
+        }
+        room.close(CLOSE_GOING_AWAY, "server shutting down");
+        let closing = {
+            let live = live.clone();
+            thread::spawn(move || {
+                live.close_all(
+                    CLOSE_GOING_AWAY,
+                    "server shutting down",
+                    Duration::from_secs(5),
+                )
+            })
+        };
+        // `a` answers the close frames as it reads them.
+        while let Ok(Some(_)) = a.read_message() {}
+        assert_eq!(
+            a.peer_close().cloned().flatten().map(|c| c.0),
+            Some(CLOSE_GOING_AWAY)
+        );
+        assert_eq!(b_reader.join().unwrap(), Some(CLOSE_GOING_AWAY));
+        assert_eq!(closing.join().unwrap(), 0, "every connection ended");
+    }
+}
