@@ -258,12 +258,7 @@ mod tests {
         let live = LiveSockets::new();
         let mut ws = join(&room, &live, "a");
         ws.send_binary(b"\x00\x01").unwrap();
-        loop {
-            match ws.read_message() {
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = ws.read_message() {}
         assert_eq!(
             ws.peer_close().cloned().flatten().map(|c| c.0),
             Some(close::UNSUPPORTED_DATA)
