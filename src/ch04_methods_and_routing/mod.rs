@@ -4,15 +4,28 @@
 //! * [`method`]: the request methods and their properties;
 //! * [`request`]: a request and its lazily read body;
 //! * [`response`]: a response as a handler builds it;
-//! * [`Service`]: anything that turns a request into a response.
+//! * [`Service`]: anything that turns a request into a response;
+//! * [`parse`]: `httparse` as the production head parser;
+//! * [`framing`]: where a request body ends (RFC 9112 §6);
+//! * [`send`]: writing a response with the right framing;
+//! * [`conn`]: one keep-alive connection, request after request;
+//! * [`router`]: path patterns and per-method handlers, Tornado style;
+//! * [`notes`]: the chapter's application.
 
+pub mod conn;
+pub mod framing;
 pub mod method;
+pub mod notes;
+pub mod parse;
 pub mod request;
 pub mod response;
+pub mod router;
+pub mod send;
 
 pub use method::Method;
 pub use request::{BodyError, Request, RequestBody};
 pub use response::{Body, Response, Upgraded};
+pub use router::Router;
 
 /// Anything that answers requests: a router, a static directory, a closure.
 /// `Send + Sync` because the server calls it from many threads at once.

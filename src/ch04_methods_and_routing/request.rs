@@ -330,6 +330,19 @@ impl<'c> Request<'c> {
         parse_form(&self.query)
     }
 
+    /// Reads an `application/x-www-form-urlencoded` body (what an HTML form
+    /// posts) and decodes its pairs, within the body's limit. A body that is
+    /// not valid form encoding is a 400 ([`BodyError::Io`]).
+    pub fn read_form(&mut self) -> Result<Vec<(String, String)>, BodyError> {
+        let text = self.body.read_to_string_checked()?;
+        parse_form(&text).map_err(|e| {
+            BodyError::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("malformed form body: {e:?}"),
+            ))
+        })
+    }
+
     /// The first query argument called `name`.
     pub fn query_arg(&self, name: &str) -> Option<String> {
         self.query_pairs()

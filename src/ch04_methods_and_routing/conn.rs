@@ -1,0 +1,624 @@
+//! One HTTP/1.1 connection, from its first byte to its close: read a head,
+//! check its framing, hand the request to a [`Service`], write the
+//! response, and go round again while the connection stays open
+//! (keep-alive; pipelined requests are answered strictly in order because
+//! one loop does them one after another).
+//!
+//! Every read has a deadline (the idle timeout between requests, a total
+//! deadline for a head once it started, a per-read timeout in bodies) and
+//! every buffer a limit, so a client that stops talking, or talks one byte
+//! a second, costs a bounded amount of time.
+//!
+//! Chapter 4's server runs this in a thread per connection ([`serve`]);
+//! chapter 5 runs the very same function on a thread pool and tells it, via
+//! [`Supervisor`], when to let go of a connection early (others are waiting
+//! for a thread, or the server is shutting down).
+
+use std::fmt;
+use std::io::{self, BufRead, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::framing::{Expectation, expectation, host_problem, request_body_kind, wants_keep_alive};
+use super::parse::parse_request_head;
+use super::request::{Request, RequestBody};
+use super::response::{Response, UpgradeFn, Upgraded};
+use super::send::{ReplyTo, Sent, write_response};
+use super::{Method, Service};
+use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
+use crate::ch03_urls_and_clients::body::BodyKind;
+use crate::trace::{self, Dir};
+
+/// How long a kept-alive connection may sit idle between requests.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a whole request head may take to arrive once its first byte
+/// has: a *total* deadline, so trickling one byte a second does not reset
+/// it (a per-read timeout alone is what slowloris defeats).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a single read of a body, or a single write, may block.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a connection waiting for a request looks up from its read to
+/// ask the [`Supervisor`] whether it should give up its thread.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How much of a body the handler did not read we are willing to read and
+/// throw away to keep the connection; past this we close instead.
+pub const MAX_DRAIN_BYTES: u64 = 64 * 1024;
+/// Initial size of a connection's read buffer (it grows up to the head
+/// limit if a head needs it).
+pub const READ_BUFFER: usize = 8 * 1024;
+
+/// The limits one connection runs under.
+#[derive(Debug, Clone)]
+pub struct ConnOptions {
+    pub idle_timeout: Duration,
+    pub head_timeout: Duration,
+    /// When the [`Supervisor`] says others are waiting: how long a head
+    /// that has started to arrive may still take before we answer 408.
+    pub pressured_head_timeout: Duration,
+    pub io_timeout: Duration,
+    pub limits: HeadLimits,
+}
+
+impl Default for ConnOptions {
+    fn default() -> Self {
+        ConnOptions {
+            idle_timeout: IDLE_TIMEOUT,
+            head_timeout: HEAD_TIMEOUT,
+            pressured_head_timeout: Duration::from_secs(1),
+            io_timeout: IO_TIMEOUT,
+            limits: HeadLimits::SERVER,
+        }
+    }
+}
+
+/// One line of the access log.
+#[derive(Debug, Clone)]
+pub struct LogEntry<'a> {
+    pub peer: SocketAddr,
+    pub method: &'a str,
+    pub target: &'a str,
+    pub version: Version,
+    pub status: u16,
+    pub body_bytes: u64,
+    pub duration: Duration,
+}
+
+impl fmt::Display for LogEntry<'_> {
+    /// `127.0.0.1:50312 "GET /hello HTTP/1.1" 200 12 0.084ms`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} \"{} {} {}\" {} {} {:.3}ms",
+            self.peer,
+            self.method,
+            crate::trace::escape(self.target.as_bytes()),
+            self.version,
+            self.status,
+            self.body_bytes,
+            self.duration.as_secs_f64() * 1000.0
+        )
+    }
+}
+
+/// What a connection asks of whoever runs it.
+pub trait Supervisor: Sync {
+    /// The server is shutting down: finish the request in hand, then close.
+    fn shutting_down(&self) -> bool {
+        false
+    }
+    /// Other connections are waiting for a thread: do not hold this one
+    /// open while it is idle.
+    fn pressured(&self) -> bool {
+        false
+    }
+    /// One request was answered.
+    fn log(&self, entry: &LogEntry<'_>) {
+        let _ = entry;
+    }
+}
+
+/// A supervisor that only logs (chapter 4's thread per connection).
+pub struct StderrLog {
+    pub quiet: bool,
+}
+
+impl Supervisor for StderrLog {
+    fn log(&self, entry: &LogEntry<'_>) {
+        if !self.quiet {
+            eprintln!("{entry}");
+        }
+    }
+}
+
+/// Bytes read from the connection and not yet used: the head being parsed,
+/// then the body, then whatever the client pipelined behind it.
+pub struct InBuf<'s> {
+    stream: &'s TcpStream,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl<'s> InBuf<'s> {
+    pub fn new(stream: &'s TcpStream) -> InBuf<'s> {
+        InBuf {
+            stream,
+            buf: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The buffered bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Reads once more from the socket, appending to what is buffered.
+    pub fn read_more(&mut self) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+        }
+        let n = (&*self.stream).read(&mut self.buf[self.end..])?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// Takes what is buffered (for a protocol upgrade).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let v = self.data().to_vec();
+        self.start = self.end;
+        v
+    }
+}
+
+impl Read for InBuf<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for InBuf<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.is_empty() {
+            self.read_more()?;
+        }
+        Ok(self.data())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+    }
+}
+
+/// Why no head was read.
+enum NoHead {
+    /// The connection ended between requests (client closed, idle timeout,
+    /// shutdown, or it gave way to waiting connections): close quietly.
+    Quiet,
+    /// The head started but did not finish in time: 408.
+    TooSlow,
+    /// The client closed in the middle of a head: 400, if it still listens.
+    Truncated,
+    /// The head is malformed or over a limit.
+    Bad(crate::ch02_http_by_hand::head::HeadError),
+}
+
+/// Sets the read timeout, skipping the system call when it is unchanged.
+struct Timeout<'s> {
+    stream: &'s TcpStream,
+    current: Option<Duration>,
+}
+
+impl Timeout<'_> {
+    fn set(&mut self, d: Duration) {
+        let d = d.max(Duration::from_millis(1));
+        if self.current != Some(d) {
+            let _ = self.stream.set_read_timeout(Some(d));
+            self.current = Some(d);
+        }
+    }
+}
+
+fn read_head(
+    inbuf: &mut InBuf<'_>,
+    timeout: &mut Timeout<'_>,
+    opts: &ConnOptions,
+    sup: &dyn Supervisor,
+    idle_since: Instant,
+) -> Result<(RequestHead, usize), NoHead> {
+    let mut head_started: Option<Instant> = (!inbuf.is_empty()).then(Instant::now);
+    let mut waited = false;
+    loop {
+        if !inbuf.is_empty() {
+            match parse_request_head(inbuf.data(), &opts.limits) {
+                Ok(Parsed::Complete(h, n)) => return Ok((h, n)),
+                Ok(Parsed::Incomplete) => {}
+                Err(e) => return Err(NoHead::Bad(e)),
+            }
+        }
+        let now = Instant::now();
+        let (deadline, remaining) = match head_started {
+            None => {
+                // Idle between requests. Give the thread up if the server
+                // is stopping or others wait for it, but only after one
+                // read attempt: a request may already be in the socket.
+                if waited && (sup.shutting_down() || sup.pressured()) {
+                    return Err(NoHead::Quiet);
+                }
+                let d = idle_since + opts.idle_timeout;
+                (d, d.saturating_duration_since(now))
+            }
+            Some(t) => {
+                if waited && sup.pressured() && now.duration_since(t) >= opts.pressured_head_timeout
+                {
+                    return Err(NoHead::TooSlow);
+                }
+                let d = t + opts.head_timeout;
+                (d, d.saturating_duration_since(now))
+            }
+        };
+        if remaining.is_zero() {
+            return Err(if head_started.is_some() {
+                NoHead::TooSlow
+            } else {
+                NoHead::Quiet
+            });
+        }
+        let _ = deadline;
+        timeout.set(remaining.min(POLL_INTERVAL));
+        match inbuf.read_more() {
+            Ok(0) => {
+                return Err(if inbuf.is_empty() {
+                    NoHead::Quiet
+                } else {
+                    NoHead::Truncated
+                });
+            }
+            Ok(_) => {
+                if head_started.is_none() {
+                    head_started = Some(Instant::now());
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                waited = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(NoHead::Quiet),
+        }
+    }
+}
+
+/// Writes an error response and reports it; the connection closes after.
+fn reject(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    status: u16,
+    detail: impl fmt::Display,
+    head: Option<&RequestHead>,
+    sup: &dyn Supervisor,
+) {
+    let started = Instant::now();
+    let mut resp = Response::error(status, detail);
+    let to = ReplyTo {
+        head_request: head.is_some_and(|h| h.method == "HEAD"),
+        version: Version::Http11,
+        close: true,
+    };
+    let sent = write_response(&mut &*stream, &mut resp, &to, peer);
+    let (method, target, version) = match head {
+        Some(h) => (h.method.as_str(), h.target.as_str(), h.version),
+        None => ("-", "-", Version::Http11),
+    };
+    sup.log(&LogEntry {
+        peer,
+        method,
+        target,
+        version,
+        status,
+        body_bytes: sent.map(|s| s.body_bytes).unwrap_or(0),
+        duration: started.elapsed(),
+    });
+    // Tell the client we are done, and give its unread bytes a moment to
+    // arrive, so closing does not turn into a reset that destroys the error
+    // response before the client has read it.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut sink = [0u8; 4096];
+    let mut budget = 64 * 1024;
+    while budget > 0 {
+        match (&*stream).read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => budget -= n.min(budget),
+        }
+    }
+}
+
+/// What happened to one request.
+enum Next {
+    KeepGoing,
+    Close,
+    Upgrade(UpgradeFn),
+}
+
+/// Serves one connection until it closes. Hands the socket to the
+/// response's upgrade function, on a new thread, after a `101`.
+pub fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: &dyn Service,
+    opts: &ConnOptions,
+    sup: &dyn Supervisor,
+) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(opts.io_timeout));
+    trace::note(peer, "connection opened");
+    let (upgrade, leftover) = {
+        let mut inbuf = InBuf::new(&stream);
+        let mut timeout = Timeout {
+            stream: &stream,
+            current: None,
+        };
+        let mut idle_since = Instant::now();
+        loop {
+            match serve_one(
+                &stream,
+                peer,
+                &mut inbuf,
+                &mut timeout,
+                service,
+                opts,
+                sup,
+                idle_since,
+            ) {
+                Next::KeepGoing => idle_since = Instant::now(),
+                Next::Close => break (None, Vec::new()),
+                Next::Upgrade(f) => break (Some(f), inbuf.take_buffered()),
+            }
+        }
+    };
+    match upgrade {
+        Some(f) => {
+            trace::note(peer, "connection upgraded");
+            let _ = stream.set_read_timeout(None);
+            let _ = stream.set_write_timeout(None);
+            let spawned = thread::Builder::new()
+                .name("upgraded".into())
+                .spawn(move || {
+                    f(Upgraded {
+                        stream,
+                        leftover,
+                        peer,
+                    })
+                });
+            if let Err(e) = spawned {
+                eprintln!("{peer}: cannot start a thread for the upgraded connection: {e}");
+            }
+        }
+        None => trace::note(peer, "connection closed"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve_one(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    inbuf: &mut InBuf<'_>,
+    timeout: &mut Timeout<'_>,
+    service: &dyn Service,
+    opts: &ConnOptions,
+    sup: &dyn Supervisor,
+    idle_since: Instant,
+) -> Next {
+    let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since) {
+        Ok(h) => h,
+        Err(NoHead::Quiet) => return Next::Close,
+        Err(NoHead::TooSlow) => {
+            reject(
+                stream,
+                peer,
+                408,
+                "the request head took too long",
+                None,
+                sup,
+            );
+            return Next::Close;
+        }
+        Err(NoHead::Truncated) => {
+            reject(
+                stream,
+                peer,
+                400,
+                "connection closed inside the head",
+                None,
+                sup,
+            );
+            return Next::Close;
+        }
+        Err(NoHead::Bad(e)) => {
+            reject(stream, peer, e.status(), &e, None, sup);
+            return Next::Close;
+        }
+    };
+    trace::head(Dir::In, peer, &inbuf.data()[..n]);
+    inbuf.consume(n);
+    let started = Instant::now();
+
+    let Some(method) = Method::parse(&head.method) else {
+        reject(
+            stream,
+            peer,
+            501,
+            format_args!("unknown method {}", head.method),
+            Some(&head),
+            sup,
+        );
+        return Next::Close;
+    };
+    if let Some(why) = host_problem(&head) {
+        reject(stream, peer, 400, why, Some(&head), sup);
+        return Next::Close;
+    }
+    let kind = match request_body_kind(&head) {
+        Ok(k) => k,
+        Err(e) => {
+            reject(stream, peer, e.status(), &e, Some(&head), sup);
+            return Next::Close;
+        }
+    };
+    let expect = expectation(&head);
+    if expect == Expectation::Unsupported {
+        reject(
+            stream,
+            peer,
+            417,
+            "only 100-continue is supported",
+            Some(&head),
+            sup,
+        );
+        return Next::Close;
+    }
+    let mut close = !wants_keep_alive(&head) || sup.shutting_down();
+    if kind != BodyKind::Empty {
+        timeout.set(opts.io_timeout);
+    }
+    let head_request = method == Method::Head;
+    let version = head.version;
+
+    // Run the handler. The request borrows the buffer and the socket; the
+    // block ends the borrow so the loop can use both again.
+    let (mut resp, head) = {
+        let continue_to: Option<Box<dyn Write + '_>> = (expect == Expectation::Continue
+            && kind != BodyKind::Empty)
+            .then(|| Box::new(stream) as Box<dyn Write + '_>);
+        let body = RequestBody::new(Box::new(&mut *inbuf), kind, continue_to);
+        let mut req = Request::new(method, head, peer, body);
+        let resp = match catch_unwind(AssertUnwindSafe(|| service.call(&mut req))) {
+            Ok(r) => r,
+            Err(_) => {
+                close = true;
+                Response::error(500, "the handler failed")
+            }
+        };
+        if !req.body.is_done() {
+            if req.body.awaiting_continue() {
+                // The client is waiting for our go-ahead, which will not
+                // come; it may or may not send the body anyway, so the
+                // connection cannot be reused (RFC 9110 §10.1.1).
+                close = true;
+            } else if !close {
+                let mut rest = (&mut req.body).take(MAX_DRAIN_BYTES);
+                let drained = io::copy(&mut rest, &mut io::sink());
+                if drained.is_err() || !req.body.is_done() {
+                    close = true;
+                }
+            }
+        }
+        if kind != BodyKind::Empty {
+            trace::body(Dir::In, peer, req.body.bytes_read(), body_framing(kind));
+        }
+        (resp, req.head)
+    };
+    // Do not hold an idle connection while others wait for a thread, unless
+    // the client already sent its next request.
+    if sup.pressured() && inbuf.is_empty() {
+        close = true;
+    }
+    let upgrade = if resp.status == 101 {
+        resp.upgrade.take()
+    } else {
+        None
+    };
+    let to = ReplyTo {
+        head_request,
+        version,
+        close,
+    };
+    let result = write_response(&mut &*stream, &mut resp, &to, peer);
+    let sent = match &result {
+        Ok(s) => *s,
+        Err(_) => Sent {
+            status: resp.status,
+            body_bytes: 0,
+            close: true,
+        },
+    };
+    sup.log(&LogEntry {
+        peer,
+        method: &head.method,
+        target: &head.target,
+        version,
+        status: sent.status,
+        body_bytes: sent.body_bytes,
+        duration: started.elapsed(),
+    });
+    if result.is_err() {
+        return Next::Close;
+    }
+    if let Some(f) = upgrade {
+        return Next::Upgrade(f);
+    }
+    if sent.close {
+        Next::Close
+    } else {
+        Next::KeepGoing
+    }
+}
+
+fn body_framing(kind: BodyKind) -> &'static str {
+    match kind {
+        BodyKind::Chunked => "chunked",
+        _ => "Content-Length",
+    }
+}
+
+/// Chapter 4's server: a thread for each connection, no limit on how many,
+/// no shutdown. Enough to try the notes app; chapter 5 explains what is
+/// wrong with it and replaces it.
+pub fn serve(listener: TcpListener, service: Arc<dyn Service>, quiet: bool) -> io::Result<()> {
+    let opts = Arc::new(ConnOptions::default());
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        let peer = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let service = service.clone();
+        let opts = opts.clone();
+        thread::spawn(move || {
+            serve_connection(stream, peer, &*service, &opts, &StderrLog { quiet });
+        });
+    }
+    Ok(())
+}

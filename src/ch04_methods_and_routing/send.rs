@@ -1,0 +1,289 @@
+//! Writing a [`Response`] to the wire: status line, `Date`, framing
+//! (`Content-Length` or chunked), `Connection`, and the body.
+//!
+//! The handler never writes framing fields itself: the connection knows
+//! things the handler does not (the request was `HEAD`, the client speaks
+//! HTTP/1.0, the server is shutting down), and a wrong `Content-Length` is
+//! not a cosmetic bug but a desynchronised connection.
+
+use std::cell::RefCell;
+use std::fmt::Display;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::response::{Body, Response};
+use crate::ch02_http_by_hand::date::format_http_date;
+use crate::ch02_http_by_hand::head::{ResponseHead, Version};
+use crate::ch03_urls_and_clients::body::{LAST_CHUNK, encode_chunk};
+use crate::trace::{self, Dir};
+
+/// Bodies up to this size are copied behind the head and leave in one
+/// `write`. With `TCP_NODELAY` set, two small writes would be two packets;
+/// without it, Nagle's algorithm would hold the second one back until the
+/// first is acknowledged, and a delayed ACK can make that 40 ms.
+pub const ONE_WRITE_MAX: usize = 64 * 1024;
+
+/// What the connection knows about the request a response answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The request was `HEAD`: send GET's fields, no body (RFC 9110 §9.3.2).
+    pub head_request: bool,
+    pub version: Version,
+    /// The connection closes after this response (`Connection: close`).
+    pub close: bool,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub status: u16,
+    /// Body bytes written (0 for HEAD).
+    pub body_bytes: u64,
+    /// The connection must close now: `close` was asked for, or the body was
+    /// delimited by closing (a stream to an HTTP/1.0 client).
+    pub close: bool,
+}
+
+thread_local! {
+    static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+}
+
+/// The `Date` value for now. Formatting a date costs more than the rest of a
+/// small response head, and it changes once a second, so each thread keeps
+/// the last one.
+pub fn http_date_now() -> String {
+    let now = SystemTime::now();
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    DATE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != secs {
+            *c = (secs, format_http_date(now));
+        }
+        c.1.clone()
+    })
+}
+
+/// Whether a response with this status never has a body (RFC 9110 §6.4.1).
+pub fn status_has_no_body(status: u16) -> bool {
+    (100..200).contains(&status) || status == 204 || status == 304
+}
+
+/// Builds the head that goes out for `resp`, and says whether the body is
+/// sent chunked and whether the connection closes after it.
+fn build_head(resp: &mut Response, to: &ReplyTo) -> (ResponseHead, bool, bool) {
+    let mut head = ResponseHead::new(resp.status);
+    head.headers = std::mem::take(&mut resp.headers);
+    let mut close = to.close || head.headers.has_token("connection", "close");
+    if !head.headers.contains("date") {
+        head.headers.set("Date", http_date_now());
+    }
+    if resp.status == 101 {
+        // The handler's `Connection: Upgrade` and `Upgrade` stay as they are.
+        return (head, false, false);
+    }
+    head.headers.remove("content-length");
+    head.headers.remove("transfer-encoding");
+    head.headers.remove("connection");
+    let mut chunked = false;
+    if !status_has_no_body(resp.status) {
+        match resp.body.len() {
+            Some(n) => head.headers.append("Content-Length", n.to_string()),
+            None if to.version == Version::Http11 => {
+                head.headers.append("Transfer-Encoding", "chunked");
+                chunked = true;
+            }
+            // HTTP/1.0 has no chunked coding: the body ends when we close.
+            None => close = true,
+        }
+    }
+    if close {
+        head.headers.append("Connection", "close");
+    } else if to.version == Version::Http10 {
+        head.headers.append("Connection", "keep-alive");
+    }
+    (head, chunked, close)
+}
+
+/// Writes `resp` (head and body) to `out`. A `Body::File` is copied with
+/// `io::copy`, which uses `sendfile(2)` on Linux when `out` is a socket.
+pub fn write_response<W: Write>(
+    out: &mut W,
+    resp: &mut Response,
+    to: &ReplyTo,
+    peer: impl Display,
+) -> io::Result<Sent> {
+    let (head, chunked, close) = build_head(resp, to);
+    let mut buf = Vec::with_capacity(256);
+    head.write_to(&mut buf);
+    trace::head(Dir::Out, &peer, &buf);
+    let send_body = !to.head_request && !status_has_no_body(resp.status);
+    let mut sent = Sent {
+        status: resp.status,
+        body_bytes: 0,
+        close,
+    };
+    if !send_body {
+        out.write_all(&buf)?;
+        return Ok(sent);
+    }
+    match &mut resp.body {
+        Body::Empty => out.write_all(&buf)?,
+        Body::Bytes(b) if b.len() <= ONE_WRITE_MAX => {
+            buf.extend_from_slice(b);
+            out.write_all(&buf)?;
+            sent.body_bytes = b.len() as u64;
+        }
+        Body::Bytes(b) => {
+            out.write_all(&buf)?;
+            out.write_all(b)?;
+            sent.body_bytes = b.len() as u64;
+        }
+        Body::File { file, offset, len } => {
+            out.write_all(&buf)?;
+            file.seek(SeekFrom::Start(*offset))?;
+            let n = io::copy(&mut (&mut *file).take(*len), out)?;
+            sent.body_bytes = n;
+            if n < *len {
+                // The file shrank under us. The head promised `len` bytes;
+                // the only honest thing left is to close the connection.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("file ended after {n} of {len} bytes"),
+                ));
+            }
+        }
+        Body::Stream(r) => {
+            out.write_all(&buf)?;
+            if chunked {
+                let mut w = ChunkedWriter::new(&mut *out);
+                sent.body_bytes = io::copy(r, &mut w)?;
+                w.finish()?;
+            } else {
+                sent.body_bytes = io::copy(r, out)?;
+            }
+        }
+    }
+    trace::body(
+        Dir::Out,
+        &peer,
+        sent.body_bytes,
+        if chunked { "chunked" } else { "Content-Length" },
+    );
+    Ok(sent)
+}
+
+/// Writes everything given to it as chunks of the chunked transfer coding
+/// (RFC 9112 §7.1); [`ChunkedWriter::finish`] writes the last chunk. For a
+/// body whose length is not known when the head is sent.
+pub struct ChunkedWriter<W: Write> {
+    inner: W,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> ChunkedWriter<W> {
+    pub fn new(inner: W) -> ChunkedWriter<W> {
+        ChunkedWriter {
+            inner,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Writes the zero-size last chunk (no trailers) and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.inner.write_all(LAST_CHUNK)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for ChunkedWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.is_empty() {
+            // An empty chunk would end the body.
+            return Ok(0);
+        }
+        self.scratch.clear();
+        encode_chunk(data, &mut self.scratch);
+        self.inner.write_all(&self.scratch)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(mut resp: Response, to: ReplyTo) -> (String, Sent) {
+        let mut out = Vec::new();
+        let sent = write_response(&mut out, &mut resp, &to, "test").unwrap();
+        (String::from_utf8(out).unwrap(), sent)
+    }
+
+    const GET11: ReplyTo = ReplyTo {
+        head_request: false,
+        version: Version::Http11,
+        close: false,
+    };
+
+    #[test]
+    fn length_date_and_body_in_one_piece() {
+        let (w, sent) = wire(
+            Response::text(200, "hi").header("Content-Length", "99"),
+            GET11,
+        );
+        assert!(w.starts_with("HTTP/1.1 200 OK\r\n"), "{w}");
+        assert!(w.contains("\r\nDate: "), "{w}");
+        assert!(w.contains("\r\nContent-Length: 2\r\n"), "{w}");
+        assert!(!w.contains("99"), "{w}");
+        assert!(w.ends_with("\r\n\r\nhi"), "{w}");
+        assert_eq!(sent.body_bytes, 2);
+        assert!(!sent.close);
+    }
+
+    #[test]
+    fn head_gets_the_fields_without_the_body() {
+        let to = ReplyTo {
+            head_request: true,
+            ..GET11
+        };
+        let (w, sent) = wire(Response::text(200, "hello"), to);
+        assert!(w.contains("Content-Length: 5\r\n"), "{w}");
+        assert!(w.ends_with("\r\n\r\n"), "{w}");
+        assert_eq!(sent.body_bytes, 0);
+    }
+
+    #[test]
+    fn streams_are_chunked_for_11_and_close_delimited_for_10() {
+        let body = || Body::Stream(Box::new(&b"abc"[..]));
+        let (w, _) = wire(Response::new(200).with(body()), GET11);
+        assert!(w.contains("Transfer-Encoding: chunked\r\n"), "{w}");
+        assert!(w.ends_with("\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), "{w}");
+        let to = ReplyTo {
+            version: Version::Http10,
+            ..GET11
+        };
+        let (w, sent) = wire(Response::new(200).with(body()), to);
+        assert!(w.contains("Connection: close\r\n"), "{w}");
+        assert!(w.ends_with("\r\n\r\nabc"), "{w}");
+        assert!(sent.close);
+    }
+
+    #[test]
+    fn no_body_statuses_have_no_framing() {
+        let (w, _) = wire(Response::new(204), GET11);
+        assert!(!w.contains("Content-Length"), "{w}");
+        let to = ReplyTo {
+            version: Version::Http10,
+            ..GET11
+        };
+        let (w, _) = wire(Response::new(204), to);
+        assert!(w.contains("Connection: keep-alive\r\n"), "{w}");
+    }
+}

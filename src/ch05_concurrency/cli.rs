@@ -1,0 +1,133 @@
+//! The command line every server binary from chapter 5 on shares.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::server::{Config, Server, ShutdownHandle, handle_signals};
+use crate::ch04_methods_and_routing::Service;
+use crate::cli::{Args, announce_addr};
+
+/// Where to listen and how.
+#[derive(Debug, Clone)]
+pub struct ServerArgs {
+    pub addr: SocketAddr,
+    pub config: Config,
+}
+
+/// Parses a duration in seconds (`5`, `0.25`) or with a unit (`250ms`,
+/// `2s`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e7 => {
+            Ok(Duration::from_secs_f64(v * scale))
+        }
+        _ => Err(format!(
+            "`{s}` is not a positive duration (seconds, or e.g. 250ms)"
+        )),
+    }
+}
+
+impl ServerArgs {
+    /// Takes `--addr`, `--threads`, `--max-connections`, `--idle-timeout`,
+    /// `--head-timeout`, `--drain-timeout`, `--quiet` and `--trace` from
+    /// `args` (enabling [`crate::trace`] for `--trace`) and describes them
+    /// for `--help`.
+    pub fn parse(args: &mut Args, default_addr: &str) -> ServerArgs {
+        let d = Config::default();
+        args.describe(&format!(
+            "--addr HOST:PORT      where to listen (default {default_addr}; port 0 = any free port)"
+        ))
+        .describe(&format!(
+            "--threads N          worker threads (default {})",
+            d.threads
+        ))
+        .describe(&format!(
+            "--max-connections N  open connections at most; more get 503 (default {})",
+            d.max_connections
+        ))
+        .describe(&format!(
+            "--idle-timeout T     close a kept-alive connection idle this long (default {}s)",
+            d.idle_timeout.as_secs_f64()
+        ))
+        .describe(&format!(
+            "--head-timeout T     total time allowed for a request head (default {}s)",
+            d.head_timeout.as_secs_f64()
+        ))
+        .describe(&format!(
+            "--drain-timeout T    time in-flight requests get at shutdown (default {}s)",
+            d.drain_timeout.as_secs_f64()
+        ))
+        .describe("--quiet              no access log on stderr")
+        .describe("--trace              dump the bytes on the wire to stderr");
+        args.handle_help();
+        let addr = args.addr(default_addr);
+        let mut config = d;
+        config.threads = args.parsed("--threads", config.threads);
+        if config.threads == 0 {
+            args.fail("--threads must be at least 1");
+        }
+        config.max_connections = args.parsed("--max-connections", config.max_connections);
+        if config.max_connections == 0 {
+            args.fail("--max-connections must be at least 1");
+        }
+        for (flag, slot) in [
+            ("--idle-timeout", &mut config.idle_timeout),
+            ("--head-timeout", &mut config.head_timeout),
+            ("--drain-timeout", &mut config.drain_timeout),
+        ] {
+            if let Some(v) = args.value(flag) {
+                match parse_duration(&v) {
+                    Ok(t) => *slot = t,
+                    Err(e) => args.fail(format!("invalid value for {flag}: {e}")),
+                }
+            }
+        }
+        config.quiet = args.flag("--quiet");
+        if args.flag("--trace") {
+            crate::trace::enable();
+        }
+        ServerArgs { addr, config }
+    }
+}
+
+/// Binds (exit 1 with a clear message on failure), prints `listening on
+/// http://ADDR`, handles SIGINT/SIGTERM, runs `service`, and exits 0 after a
+/// clean drain (1 if the drain timed out).
+pub fn run_server(prog: &str, sa: ServerArgs, service: Arc<dyn Service>) -> ! {
+    run_server_with(prog, sa, move |_| service)
+}
+
+/// [`run_server`], handing `make` the [`ShutdownHandle`] before the server
+/// runs (the capstone closes its WebSockets when shutdown begins).
+pub fn run_server_with(
+    prog: &str,
+    sa: ServerArgs,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+) -> ! {
+    let server = match Server::bind(sa.addr, sa.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{prog}: error: cannot listen on {}: {e}", sa.addr);
+            std::process::exit(1)
+        }
+    };
+    let handle = server.shutdown_handle();
+    handle_signals(handle.clone());
+    let service = make(handle);
+    announce_addr("http", server.local_addr());
+    match server.run(service) {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("{prog}: {e}");
+            std::process::exit(1)
+        }
+    }
+}
