@@ -9,8 +9,10 @@
 //! * [`range`]: the `Range` field and 206/416;
 //! * [`listing`]: optional directory listings, HTML-escaped;
 //! * [`files`]: [`StaticFiles`], the [`Service`](crate::ch04_methods_and_routing::Service)
-//!   that puts them together.
+//!   that puts them together;
+//! * [`checks`]: the exercises, run against any server.
 
+pub mod checks;
 pub mod conditional;
 pub mod files;
 pub mod listing;
@@ -22,5 +24,5 @@ pub use files::StaticFiles;
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
-    Vec::new()
+    checks::all()
 }
