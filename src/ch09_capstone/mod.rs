@@ -8,12 +8,14 @@
 //! * [`chat`]: one WebSocket connection joined to the room (reader + writer);
 //! * [`checks`]: the exercises' black-box checks.
 
+pub mod app;
 pub mod chat;
 pub mod checks;
 pub mod json;
 pub mod live;
 pub mod protocol;
 pub mod room;
+pub mod site;
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
