@@ -157,7 +157,7 @@ fn expect_100_continue_is_answered(t: &Target) -> Result<(), Failure> {
     let mut s = connect(t)?;
     s.write_all(&head)
         .map_err(|e| Failure::new(format!("could not send: {e}")))?;
-    let mut got = vec![0u8; 25];
+    let mut got = [0u8; 25];
     let mut n = 0;
     while n < got.len() {
         match std::io::Read::read(&mut s, &mut got[n..]) {
