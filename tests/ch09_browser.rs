@@ -7,16 +7,24 @@
 //! passes without running, so `cargo test` works before the browser is
 //! installed.
 //!
+//! The script also checks reconnection: when it prints `RESTART-NOW`, this
+//! test stops the server with SIGTERM (the pages get 1001), starts a new one
+//! on the same address, and tells the script, which waits for both pages to
+//! rejoin by themselves and talk again.
+//!
 //! It leaves a screenshot of the page in `target/chat.png`;
 //! `make screenshot` copies it to `static/screenshot-chat.png` for the README.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use wirebook::testkit::{Server, run_client};
+use wirebook::testkit::{SIGTERM, Server};
 
-/// The whole browser run (start Chromium, two pages, a message each way).
+/// The whole browser run (start Chromium, two pages, messages, a restart).
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn in_ci() -> bool {
@@ -52,7 +60,7 @@ fn missing(browser_dir: &Path, chromium: &Path) -> Vec<String> {
 }
 
 #[test]
-fn chat_message_from_one_page_shows_on_the_other() {
+fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let browser_dir = root.join("tests/browser");
     let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into()));
@@ -63,38 +71,118 @@ fn chat_message_from_one_page_shows_on_the_other() {
             panic!("the browser test must run in CI, but these are missing: {what}");
         }
         eprintln!(
-            "SKIPPED chat_message_from_one_page_shows_on_the_other: missing {what}. \
+            "SKIPPED chat_pages_talk_in_chromium_and_reconnect_after_a_restart: missing {what}. \
              Install them to run the chat page in headless Chromium."
         );
         return;
     }
 
     let static_dir = root.join("static");
-    let server = Server::start(
-        env!("CARGO_BIN_EXE_wirebook"),
-        &["--root", static_dir.to_str().unwrap(), "--quiet"],
-    );
+    let static_dir = static_dir.to_str().unwrap().to_string();
+    let server_args = |addr: &str| -> Vec<String> {
+        ["--root", &static_dir, "--quiet", "--addr", addr]
+            .map(String::from)
+            .to_vec()
+    };
+    let start = |addr: &str| {
+        let args = server_args(addr);
+        Server::start(
+            env!("CARGO_BIN_EXE_wirebook"),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let mut server = start("127.0.0.1:0");
+    let addr = server.addr.to_string();
     let shot = root.join("target/chat.png");
     let _ = std::fs::create_dir_all(shot.parent().unwrap());
-    let base = server.url("");
     let script = browser_dir.join("chat.mjs");
-    let out = run_client(
-        "node",
-        &[script.to_str().unwrap(), &base, shot.to_str().unwrap()],
-        b"",
-        BROWSER_TIMEOUT,
+    let repro = format!(
+        "by hand: cargo run -- --addr 127.0.0.1:8888, then node {} http://127.0.0.1:8888 \
+         target/chat.png (and type `restarted` after restarting the server when it says RESTART-NOW)",
+        script.display()
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+
+    let mut node = Command::new("node")
+        .arg(&script)
+        .arg(server.url(""))
+        .arg(&shot)
+        .current_dir(&browser_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let lines = lines_of(node.stdout.take().unwrap());
+    let errors = collect(node.stderr.take().unwrap());
+    let deadline = Instant::now() + BROWSER_TIMEOUT;
+    let mut stdout = String::new();
+    let mut node_stdin = node.stdin.take();
+    let outcome = loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                stdout.push_str(&line);
+                stdout.push('\n');
+                if line == "RESTART-NOW" {
+                    // Stop the server the way a person does, and start a new
+                    // one on the same address.
+                    server.signal(SIGTERM);
+                    let old = std::mem::replace(&mut server, start(&addr));
+                    let status = old.wait_exit(Duration::from_secs(10));
+                    assert!(
+                        status.is_some_and(|s| s.success()),
+                        "the first server did not exit 0 on SIGTERM: {status:?}"
+                    );
+                    let stdin = node_stdin.as_mut().expect("node's stdin");
+                    stdin
+                        .write_all(b"restarted\n")
+                        .expect("node reads its stdin");
+                    stdin.flush().ok();
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break Ok(()),
+            Err(RecvTimeoutError::Timeout) => break Err("timed out"),
+        }
+    };
+    drop(node_stdin);
+    if outcome.is_err() {
+        let _ = node.kill();
+    }
+    let status = node.wait().expect("node exits");
+    let stderr = errors.join().unwrap_or_default();
     assert!(
-        out.status.success(),
-        "the browser test failed ({}).\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver stderr:\n{}\n\
-         By hand: cargo run -- --addr 127.0.0.1:8888, then node tests/browser/chat.mjs \
-         http://127.0.0.1:8888 target/chat.png",
-        out.status,
+        outcome.is_ok() && status.success() && stdout.contains("browser chat test passed"),
+        "the browser test failed ({outcome:?}, {status}).\nstdout:\n{stdout}\nstderr:\n{stderr}\n\
+         server stderr:\n{}\n{repro}",
         server.stderr_text()
     );
-    assert!(stdout.contains("browser chat test passed"), "{stdout}");
+    eprint!("{stdout}");
     let png = std::fs::read(&shot).expect("the screenshot was written");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+}
+
+/// The lines `r` produces, through a channel (closed at EOF).
+fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            match line {
+                Ok(l) => {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    rx
+}
+
+/// Everything `r` produces, as text, once it ends.
+fn collect(mut r: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        s
+    })
 }

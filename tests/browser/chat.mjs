@@ -7,7 +7,10 @@
 // browsers) open /chat.html and join; one sends a message with characters
 // that must survive JSON and HTML (quotes, tags, emoji, a newline); the test
 // asserts the other page shows exactly that text, from that sender. Then a
-// screenshot of the page is saved for the README.
+// screenshot of the page is saved for the README. Last, the server restarts
+// (the Rust side does it when this script prints RESTART-NOW, and writes
+// "restarted" to our stdin): both pages must reconnect on their own and
+// carry on.
 //
 // Exit status 0 on success; on failure the error is printed, a screenshot of
 // each page is saved next to the requested one (…-failure-N.png), and the
@@ -45,6 +48,29 @@ const browser = await chromium.launch({
   ],
   timeout: WAIT_MS * 2,
 });
+
+/** Lines from stdin, one `await next()` at a time. */
+function readLines() {
+  const queue = [], waiting = [];
+  let buf = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (waiting.length) waiting.shift()({ value: line, done: false });
+      else queue.push(line);
+    }
+  });
+  process.stdin.on("end", () => { while (waiting.length) waiting.shift()({ value: undefined, done: true }); });
+  return {
+    next: () => queue.length
+      ? Promise.resolve({ value: queue.shift(), done: false })
+      : new Promise((resolve) => waiting.push(resolve)),
+  };
+}
 
 const pages = [];
 async function person(nick) {
@@ -107,8 +133,41 @@ try {
     [...document.querySelectorAll("#log .msg .text")].some((e) => e.textContent.startsWith("Hi bob!")));
   await alice.waitForFunction(() => document.querySelectorAll("#log .msg").length >= 2);
   await alice.screenshot({ path: shot });
-  console.log(`browser chat test passed: alice saw bob's message; screenshot in ${shot}`);
+  console.log(`message delivered; screenshot in ${shot}`);
+
+  // The server restarts: both pages see the 1001 close, go offline, and
+  // reconnect by themselves (with backoff) once the server is back. The
+  // Rust test restarts the server when it reads RESTART-NOW, and answers
+  // on our stdin when the new one listens.
+  console.log("RESTART-NOW");
+  const lines = readLines();
+  // The log keeps the evidence, so no short-lived state can be missed.
+  const events = (p) => p.evaluate(() =>
+    [...document.querySelectorAll("#log .event")].map((e) => e.textContent));
+  for (const p of [alice, bob]) {
+    await p.waitForFunction(() => [...document.querySelectorAll("#log .event")]
+      .some((e) => e.textContent === "disconnected: the server is going away"));
+  }
+  const answer = await lines.next();
+  if (answer.value !== "restarted") throw new Error(`expected "restarted" on stdin, got ${answer.value}`);
+  for (const [p, nick] of [[alice, "alice"], [bob, "bob"]]) {
+    await p.waitForFunction((n) => [...document.querySelectorAll("#log .event")]
+      .filter((e) => e.textContent === `you joined as ${n}`).length === 2, nick, { timeout: WAIT_MS * 2 });
+    await p.waitForSelector('#state[data-state="open"]');
+  }
+  // Each page is back under its own name, and sees the other.
+  await alice.waitForFunction(() =>
+    [...document.querySelectorAll("#members li")].some((li) => li.textContent === "bob"));
+  if (!(await events(alice)).includes("disconnected: the server is going away")) {
+    throw new Error("alice's page does not say why it was disconnected");
+  }
+  await bob.fill("#text", `back again ${token}`);
+  await bob.press("#text", "Enter");
+  await alice.waitForFunction((t) =>
+    [...document.querySelectorAll("#log .msg .text")].some((e) => e.textContent === `back again ${t}`), token);
+  console.log("browser chat test passed: alice saw bob's messages, before and after a server restart");
   await browser.close();
+  process.exit(0);
 } catch (e) {
   console.error(`browser chat test FAILED: ${e.stack || e}`);
   for (const [i, p] of pages.entries()) {
