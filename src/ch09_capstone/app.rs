@@ -29,7 +29,7 @@
 //! application adds is the one thing no single chapter could know: the list
 //! of open WebSockets ([`LiveSockets`]), so that shutting down closes them.
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -37,10 +37,16 @@ use super::live::{Live, LiveSockets};
 use super::room::CLOSE_GOING_AWAY;
 use crate::ch04_methods_and_routing::router::Route;
 use crate::ch04_methods_and_routing::{Request, Response, Router, Service};
-use crate::ch05_concurrency::server::Server;
-use crate::ch05_concurrency::{ServerArgs, handle_signals};
+use crate::ch05_concurrency::cli::run_server_then;
+use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
 use crate::ch08_websocket::WebSocket;
 use crate::ch08_websocket::handshake::{self, HandshakeConfig};
+
+/// Most WebSockets open at once (each holds a thread, the chat's two);
+/// past it a handshake gets `503` with `Retry-After`. The check happens
+/// before the handshake, so concurrent handshakes can overshoot it by at
+/// most the number of HTTP workers.
+pub const MAX_WEBSOCKETS: usize = 4096;
 
 /// How long shutdown waits for the WebSockets to finish their closing
 /// handshakes before the process exits anyway.
@@ -56,6 +62,7 @@ pub struct App {
     router: Router,
     handshake: HandshakeConfig,
     live: Arc<LiveSockets>,
+    max_websockets: usize,
     on_shutdown: Vec<Box<dyn Fn() + Send + Sync>>,
 }
 
@@ -77,6 +84,7 @@ impl App {
             router,
             handshake: HandshakeConfig::default(),
             live: LiveSockets::new(),
+            max_websockets: MAX_WEBSOCKETS,
             on_shutdown: Vec::new(),
         }
     }
@@ -85,6 +93,13 @@ impl App {
     /// (origin policy, message limits, ping interval).
     pub fn handshake_config(&mut self, cfg: HandshakeConfig) -> &mut App {
         self.handshake = cfg;
+        self
+    }
+
+    /// Changes the cap on open WebSockets for endpoints registered *after*
+    /// this call.
+    pub fn max_websockets(&mut self, n: usize) -> &mut App {
+        self.max_websockets = n;
         self
     }
 
@@ -105,12 +120,17 @@ impl App {
         let handler: Arc<SocketHandler> = Arc::new(handler);
         let live = self.live.clone();
         let cfg = self.handshake.clone();
+        let max = self.max_websockets;
         self.router
             .route(pattern)
             .get(move |req: &mut Request<'_>| {
                 if live.is_closing() {
                     return Response::error(503, "the server is shutting down")
                         .header("Retry-After", "1");
+                }
+                if live.len() >= max {
+                    return Response::error(503, format!("{max} WebSockets are open already"))
+                        .header("Retry-After", "5");
                 }
                 let (live, handler) = (live.clone(), handler.clone());
                 handshake::accept(req, &cfg, move |ws| {
@@ -166,46 +186,108 @@ impl App {
     /// the HTTP server drains its requests (chapter 5) while the WebSockets
     /// are closed with 1001; exits 0 when both are done.
     ///
-    /// This is chapter 5's `run_server_with` plus one step: the process
-    /// must not exit before the WebSockets' close frames are out, and the
-    /// HTTP server cannot wait for them (after the 101 they are not its
-    /// connections any more).
+    /// The process must not exit before the WebSockets' close frames are
+    /// out, and the HTTP server cannot wait for them (after the 101 they are
+    /// not its connections any more): hence chapter 5's `run_server_then`,
+    /// whose `finish` runs after the drain and before the exit.
     pub fn run(self, prog: &str, sa: ServerArgs) -> ! {
-        let server = match Server::bind(sa.addr, sa.config) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{prog}: error: cannot listen on {}: {e}", sa.addr);
-                std::process::exit(1)
-            }
-        };
-        let handle = server.shutdown_handle();
-        handle_signals(handle.clone());
         let app = Arc::new(self);
-        let closing = {
-            let app = app.clone();
+        let (closed_tx, closed_rx) = mpsc::channel();
+        let make = |handle: ShutdownHandle| -> Arc<dyn Service> {
+            let closing = app.clone();
             thread::spawn(move || {
                 handle.wait();
-                app.shutdown(SHUTDOWN_WAIT)
-            })
+                let _ = closed_tx.send(closing.shutdown(SHUTDOWN_WAIT));
+            });
+            app
         };
-        crate::cli::announce_addr("http", server.local_addr());
-        let drained = server.run(app);
-        let still_open = closing.join().unwrap_or(0);
-        if still_open > 0 {
-            eprintln!("{prog}: {still_open} WebSocket(s) did not finish closing in time");
-        }
-        match drained {
-            Ok(()) => std::process::exit(0),
-            Err(e) => {
-                eprintln!("{prog}: {e}");
-                std::process::exit(1)
+        run_server_then(prog, sa, make, || {
+            // Bounded: the closing thread itself waits at most SHUTDOWN_WAIT.
+            if let Ok(still_open) = closed_rx.recv_timeout(SHUTDOWN_WAIT * 2)
+                && still_open > 0
+            {
+                eprintln!("{prog}: {still_open} WebSocket(s) did not finish closing in time");
             }
-        }
+        })
     }
 }
 
 impl Service for App {
     fn call(&self, req: &mut Request<'_>) -> Response {
         self.router.call(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ch04_methods_and_routing::Method;
+
+    fn handshake_request(path: &str) -> Request<'static> {
+        Request::for_test(
+            Method::Get,
+            path,
+            &[
+                ("Host", "127.0.0.1:8888"),
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"),
+            ],
+            b"",
+        )
+    }
+
+    fn app() -> App {
+        let mut app = App::new();
+        app.route("/hello")
+            .get(|_: &mut Request<'_>| Response::text(200, "hi"));
+        app.websocket("/ws", |_, _| {});
+        app.fallback(|_: &mut Request<'_>| Response::text(418, "fallback"));
+        app
+    }
+
+    #[test]
+    fn routes_websockets_and_fallback_side_by_side() {
+        let app = app();
+        let mut req = Request::for_test(Method::Get, "/hello", &[("Host", "x")], b"");
+        assert_eq!(app.call(&mut req).status, 200);
+        let mut req = Request::for_test(Method::Get, "/elsewhere", &[("Host", "x")], b"");
+        assert_eq!(app.call(&mut req).status, 418);
+        let resp = app.call(&mut handshake_request("/ws"));
+        assert_eq!(resp.status, 101);
+        assert!(resp.upgrade.is_some());
+        // RFC 6455 §1.3's sample key.
+        assert_eq!(
+            resp.headers.get("sec-websocket-accept"),
+            Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        );
+        let mut post = Request::for_test(Method::Post, "/ws", &[("Host", "x")], b"");
+        assert_eq!(app.call(&mut post).status, 405);
+    }
+
+    #[test]
+    fn a_full_house_gets_503_before_any_handshake() {
+        let mut app = App::new();
+        app.max_websockets(2).websocket("/ws", |_, _| {});
+        let _a = app.live().register(Box::new(|_, _| {}));
+        assert_eq!(app.call(&mut handshake_request("/ws")).status, 101);
+        let _b = app.live().register(Box::new(|_, _| {}));
+        let resp = app.call(&mut handshake_request("/ws"));
+        assert_eq!(resp.status, 503);
+        assert!(resp.upgrade.is_none());
+        assert_eq!(resp.headers.get("retry-after"), Some("5"));
+    }
+
+    #[test]
+    fn after_shutdown_handshakes_get_503() {
+        let app = app();
+        let (tx, rx) = std::sync::mpsc::channel();
+        app.live()
+            .register(Box::new(move |code, _| tx.send(code).unwrap()));
+        // The guard was dropped at once: nothing is left open.
+        assert_eq!(app.shutdown(Duration::ZERO), 0);
+        assert!(rx.try_recv().is_err());
+        assert_eq!(app.call(&mut handshake_request("/ws")).status, 503);
     }
 }

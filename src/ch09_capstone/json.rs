@@ -221,61 +221,55 @@ impl Parser<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
-        if depth > MAX_DEPTH {
-            return Err(self.err("nested too deeply"));
-        }
-        self.i += 1; // {
-        let mut members = Vec::new();
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-            return Ok(Value::Object(members));
-        }
-        loop {
-            self.ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected a string key"));
+        let members = self.sequence(depth, b'}', "expected ',' or '}'", |p| {
+            if p.peek() != Some(b'"') {
+                return Err(p.err("expected a string key"));
             }
-            let k = self.string()?;
-            self.ws();
-            self.eat(b':', "expected ':'")?;
-            self.ws();
-            let v = self.value(depth)?;
-            members.push((k, v));
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(Value::Object(members));
-                }
-                _ => return Err(self.err("expected ',' or '}'")),
-            }
-        }
+            let k = p.string()?;
+            p.ws();
+            p.eat(b':', "expected ':'")?;
+            p.ws();
+            Ok((k, p.value(depth)?))
+        })?;
+        Ok(Value::Object(members))
     }
 
     fn array(&mut self, depth: usize) -> Result<Value, ParseError> {
+        let items = self.sequence(depth, b']', "expected ',' or ']'", |p| p.value(depth))?;
+        Ok(Value::Array(items))
+    }
+
+    /// The common shape of objects and arrays: an opening bracket (at
+    /// `self.i`), items separated by commas, `close`. Depth is checked here,
+    /// once for both.
+    fn sequence<T>(
+        &mut self,
+        depth: usize,
+        close: u8,
+        expected: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<Vec<T>, ParseError> {
         if depth > MAX_DEPTH {
             return Err(self.err("nested too deeply"));
         }
-        self.i += 1; // [
+        self.i += 1; // `{` or `[`
         let mut items = Vec::new();
         self.ws();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.i += 1;
-            return Ok(Value::Array(items));
+            return Ok(items);
         }
         loop {
             self.ws();
-            items.push(self.value(depth)?);
+            items.push(item(self)?);
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
-                Some(b']') => {
+                Some(c) if c == close => {
                     self.i += 1;
-                    return Ok(Value::Array(items));
+                    return Ok(items);
                 }
-                _ => return Err(self.err("expected ',' or ']'")),
+                _ => return Err(self.err(expected)),
             }
         }
     }

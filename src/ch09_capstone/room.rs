@@ -1,6 +1,7 @@
 //! The chat room: who is in it, and one order of events for all of them.
 //!
-//! The room knows nothing about sockets. A member is a nickname and an
+//! The room knows nothing about sockets (it borrows only chapter 8's names
+//! for close codes). A member is a nickname and an
 //! [`Outbox`], a bounded queue of JSON texts that *someone else* (the
 //! WebSocket connection in [`super::chat`], or a test) empties. That split
 //! is the whole concurrency design:
@@ -28,6 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::protocol::{self, Event};
+use crate::ch08_websocket::close;
 
 /// Most members in one room; the next `join` is refused.
 pub const MAX_MEMBERS: usize = 1000;
@@ -42,12 +44,12 @@ pub const QUEUE_CAPACITY: usize = 256;
 
 /// WebSocket close code for a member that fell too far behind (RFC 6455
 /// §7.4.1, 1008 Policy Violation).
-pub const CLOSE_TOO_SLOW: u16 = 1008;
+pub const CLOSE_TOO_SLOW: u16 = close::POLICY_VIOLATION;
 /// WebSocket close code when the room is full (1013 Try Again Later, IANA
 /// registry of RFC 6455 close codes).
 pub const CLOSE_ROOM_FULL: u16 = 1013;
 /// WebSocket close code when the server shuts down (1001 Going Away).
-pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_GOING_AWAY: u16 = close::GOING_AWAY;
 
 /// The room's limits (defaults: the constants above).
 #[derive(Debug, Clone, Copy)]
