@@ -19,10 +19,12 @@
 //!   Violation*, RFC 6455 §7.4.1), its queue is dropped, and everyone else is
 //!   told it left. Its memory stays bounded by [`Limits::queue_capacity`].
 //!
-//! The alternative, a broadcast loop that writes to each socket in turn,
-//! is what a first version usually does (and what the original tutorial's
-//! Tornado chat does, with `write_message` in a `for` loop): one client
-//! that stops reading then blocks the loop, and with it the whole room.
+//! The first version of a chat usually loops over the members and writes to
+//! each socket in turn. With blocking sockets, like ours, one member that
+//! stops reading then blocks the loop, and with it the whole room. With an
+//! event loop (Tornado's `write_message`) the loop does not block, but each
+//! stuck member's unsent messages pile up in its stream's write buffer,
+//! which has no limit unless one is configured: memory instead of time.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
