@@ -91,8 +91,9 @@ fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
             &args.iter().map(String::as_str).collect::<Vec<_>>(),
         )
     };
-    let mut server = start("127.0.0.1:0");
-    let addr = server.addr.to_string();
+    let mut server = Some(start("127.0.0.1:0"));
+    let first = server.as_ref().unwrap();
+    let (addr, base) = (first.addr.to_string(), first.url(""));
     let shot = root.join("target/chat.png");
     let _ = std::fs::create_dir_all(shot.parent().unwrap());
     let script = browser_dir.join("chat.mjs");
@@ -104,7 +105,7 @@ fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
 
     let mut node = Command::new("node")
         .arg(&script)
-        .arg(server.url(""))
+        .arg(&base)
         .arg(&shot)
         .current_dir(&browser_dir)
         .stdin(Stdio::piped())
@@ -125,13 +126,14 @@ fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
                 if line == "RESTART-NOW" {
                     // Stop the server the way a person does, and start a new
                     // one on the same address.
-                    server.signal(SIGTERM);
-                    let old = std::mem::replace(&mut server, start(&addr));
+                    let old = server.take().expect("a running server");
+                    old.signal(SIGTERM);
                     let status = old.wait_exit(Duration::from_secs(10));
                     assert!(
                         status.is_some_and(|s| s.success()),
                         "the first server did not exit 0 on SIGTERM: {status:?}"
                     );
+                    server = Some(start(&addr));
                     let stdin = node_stdin.as_mut().expect("node's stdin");
                     stdin
                         .write_all(b"restarted\n")
@@ -153,7 +155,7 @@ fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
         outcome.is_ok() && status.success() && stdout.contains("browser chat test passed"),
         "the browser test failed ({outcome:?}, {status}).\nstdout:\n{stdout}\nstderr:\n{stderr}\n\
          server stderr:\n{}\n{repro}",
-        server.stderr_text()
+        server.as_ref().map(Server::stderr_text).unwrap_or_default()
     );
     eprint!("{stdout}");
     let png = std::fs::read(&shot).expect("the screenshot was written");

@@ -418,3 +418,28 @@ fn shutdown_closes_every_websocket_with_1001_and_exits_0() {
         .expect("the server exits after SIGTERM");
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn a_bad_command_line_gets_a_clear_error_and_exit_2() {
+    use wirebook::testkit::run_client;
+    let t = Duration::from_secs(10);
+    let out = run_client(
+        BIN,
+        &["--root", "/no/such/dir", "--addr", "127.0.0.1:0"],
+        b"",
+        t,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/dir"), "{err}");
+    let out = run_client(BIN, &["--bogus"], b"", t);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bogus"));
+    let out = run_client(BIN, &["--help"], b"", t);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--root") && help.contains("--uploads"),
+        "{help}"
+    );
+}
