@@ -156,3 +156,565 @@ fn files_go_out_whole_with_content_length() {
     let _ = std::fs::remove_file(&path);
     let _ = Target::new(srv.addr);
 }
+
+// ---------------------------------------------------------------------
+// The binary, over real sockets.
+
+use std::io::ErrorKind;
+use std::net::Shutdown;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use wirebook::rng::Rng;
+use wirebook::testkit::{self, SIGTERM};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ch05_server");
+
+fn start(args: &[&str]) -> testkit::Server {
+    let mut a = vec!["--quiet"];
+    a.extend_from_slice(args);
+    testkit::Server::start(BIN, &a)
+}
+
+fn connect_to(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.set_nodelay(true).unwrap();
+    s
+}
+
+fn echo(body: &str) -> String {
+    format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Reads until the peer closes; `Err` if it does not within the timeout.
+fn read_to_close(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return Ok(got),
+            Ok(n) => got.extend_from_slice(&b[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return Ok(got),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[test]
+fn ch05_server_passes_the_chapter_4_and_5_checks() {
+    let server = start(&[]);
+    wirebook::check::assert_chapter_passes("ch05", server.addr);
+    wirebook::check::assert_chapter_passes("ch04", server.addr);
+}
+
+#[test]
+fn one_slow_client_blocks_a_sequential_server_but_not_the_pool() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let app = wirebook::ch04_methods_and_routing::notes::app();
+        let _ = wirebook::ch05_concurrency::sequential::serve_sequentially(listener, &app);
+    });
+    // The slow client: half a head, then nothing.
+    let mut slow = connect_to(addr);
+    slow.write_all(b"GET /hello HTTP/1.1\r\nHo").unwrap();
+    let mut fresh = connect_to(addr);
+    fresh
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    fresh
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut b = [0u8; 64];
+    let err = fresh
+        .read(&mut b)
+        .expect_err("the sequential server answered a second client while the first one stalled?");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+    // The slow client finishes (and closes): now the fresh one is served.
+    slow.write_all(b"st: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert!(
+        read_to_close(&mut slow)
+            .unwrap()
+            .starts_with(b"HTTP/1.1 200")
+    );
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let r = read_response(&mut fresh, "GET", &mut Vec::new()).unwrap();
+    assert_eq!(r.head.status, 200);
+
+    // The same with the pool: the fresh client does not wait.
+    let server = start(&[]);
+    let mut slow = connect_to(server.addr);
+    slow.write_all(b"GET /hello HTTP/1.1\r\nHo").unwrap();
+    let mut fresh = connect_to(server.addr);
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let r = get(&mut fresh, "/hello");
+    assert_eq!(r.body, b"Hello, world");
+}
+
+#[test]
+fn garbage_and_truncated_requests_get_an_answer_or_a_close_never_a_hang() {
+    let server = start(&[]);
+    let addr = server.addr;
+    let seed = wirebook::rng::os_seed();
+    let valid = b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            thread::spawn(move || {
+                let mut rng = Rng::with_seed(seed + k);
+                for _ in 0..40 {
+                    let input = match rng.below(3) {
+                        0 => {
+                            let n = rng.range(1, 2000);
+                            rng.bytes(n)
+                        }
+                        1 => valid[..rng.range(1, valid.len() - 1)].to_vec(),
+                        _ => {
+                            let mut v = valid.to_vec();
+                            let i = rng.below(v.len() as u64) as usize;
+                            v[i] = rng.below(256) as u8;
+                            v
+                        }
+                    };
+                    let mut s = connect_to(addr);
+                    let _ = s.write_all(&input);
+                    let _ = s.shutdown(Shutdown::Write);
+                    let got = read_to_close(&mut s).unwrap_or_else(|e| {
+                        panic!(
+                            "server neither answered nor closed (seed {seed}): {e}; sent {:?}",
+                            String::from_utf8_lossy(&input)
+                        )
+                    });
+                    if !got.is_empty() {
+                        assert!(got.starts_with(b"HTTP/1.1 "), "sent {input:?}, got {got:?}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut s = connect_to(addr);
+    assert_eq!(get(&mut s, "/hello").head.status, 200);
+}
+
+#[test]
+fn clients_vanishing_mid_request_or_mid_response_hurt_nobody() {
+    let server = start(&["--threads", "4"]);
+    let addr = server.addr;
+    let big = "x".repeat(900 * 1024);
+    for i in 0..12 {
+        let mut s = connect_to(addr);
+        match i % 3 {
+            // Mid-body: promises 1000 bytes, sends 10, leaves.
+            0 => {
+                s.write_all(
+                    b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n0123456789",
+                )
+                .unwrap();
+            }
+            // Mid-head.
+            1 => s.write_all(b"GET /hello HTTP/1.1\r\nHost:").unwrap(),
+            // Mid-response: asks for ~900 KiB back and never reads it.
+            _ => s.write_all(echo(&big).as_bytes()).unwrap(),
+        }
+        drop(s);
+    }
+    // Four workers only: each of them must have let go of its dead client.
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut s = connect_to(addr);
+                get(&mut s, "/hello").head.status
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 200);
+    }
+}
+
+#[test]
+fn two_hundred_keep_alive_connections_five_requests_each() {
+    let server = start(&[]);
+    let addr = server.addr;
+    let ok = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..200)
+        .map(|i| {
+            let ok = ok.clone();
+            thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let mut s = connect_to(addr);
+                    for j in 0..5 {
+                        let body = format!("{i}/{j}");
+                        s.write_all(echo(&body).as_bytes()).unwrap();
+                        let r = read_response(&mut s, "POST", &mut Vec::new())
+                            .unwrap_or_else(|f| panic!("connection {i} request {j}: {f}"));
+                        assert_eq!(r.body, body.as_bytes());
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        // Under load the server may ask to close (it has
+                        // more connections than threads): reconnect, as
+                        // every HTTP client does.
+                        if r.head.headers.has_token("connection", "close") {
+                            s = connect_to(addr);
+                        }
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(ok.load(Ordering::Relaxed), 1000);
+}
+
+#[test]
+fn a_hundred_pipelined_requests_in_one_write_are_answered_in_order() {
+    let server = start(&[]);
+    let mut all = Vec::new();
+    for i in 0..100 {
+        if i % 10 == 9 {
+            all.extend_from_slice(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+        } else {
+            all.extend_from_slice(echo(&format!("request {i}")).as_bytes());
+        }
+    }
+    let mut s = connect_to(server.addr);
+    s.write_all(&all).unwrap();
+    let mut pending = Vec::new();
+    for i in 0..100 {
+        let method = if i % 10 == 9 { "GET" } else { "POST" };
+        let r = read_response(&mut s, method, &mut pending).unwrap_or_else(|f| panic!("{i}: {f}"));
+        let want = if i % 10 == 9 {
+            "Hello, world".to_string()
+        } else {
+            format!("request {i}")
+        };
+        assert_eq!(String::from_utf8_lossy(&r.body), want, "response {i}");
+    }
+}
+
+#[test]
+fn requests_written_in_random_pieces_are_answered_the_same() {
+    let server = start(&[]);
+    let mut rng = Rng::new();
+    let bodies: Vec<String> = (0..30)
+        .map(|i| format!("{i}:{}", rng.word(i % 7 + 1)))
+        .collect();
+    let wire: Vec<u8> = bodies.iter().flat_map(|b| echo(b).into_bytes()).collect();
+    let mut s = connect_to(server.addr);
+    let mut sent = 0;
+    while sent < wire.len() {
+        let n = rng.range(1, 40).min(wire.len() - sent);
+        s.write_all(&wire[sent..sent + n]).unwrap();
+        sent += n;
+    }
+    let mut pending = Vec::new();
+    for b in &bodies {
+        let r = read_response(&mut s, "POST", &mut pending).unwrap();
+        assert_eq!(r.body, b.as_bytes());
+    }
+}
+
+#[test]
+fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
+    // Fewer threads than attackers: the worst case for a blocking server.
+    let server = start(&["--threads", "8"]);
+    let addr = server.addr;
+    let mut attackers: Vec<TcpStream> = (0..50)
+        .map(|i| {
+            let mut s = connect_to(addr);
+            if i % 2 == 0 {
+                // Slowloris: a head that starts and never ends...
+                s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+                    .unwrap();
+            }
+            // ... and idle connections that never say anything.
+            s
+        })
+        .collect();
+    // Keep trickling a byte into each slow head while the fresh client asks.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickler = {
+        let stop = stop.clone();
+        let mut socks: Vec<TcpStream> = attackers
+            .iter()
+            .step_by(2)
+            .map(|s| s.try_clone().unwrap())
+            .collect();
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for s in &mut socks {
+                    let _ = s.write_all(b"a");
+                }
+                thread::sleep(Duration::from_millis(200)); // the attack's pace, not a synchronisation
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut fresh = connect_to(addr);
+    let r = get(&mut fresh, "/hello");
+    let took = started.elapsed();
+    eprintln!("fresh client answered after {took:?} behind 50 attackers and 8 threads");
+    assert_eq!(r.body, b"Hello, world");
+    assert!(
+        took < Duration::from_secs(4),
+        "fresh client waited {took:?}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    trickler.join().unwrap();
+    // The slow heads got 408 (or a close), not a worker forever.
+    let got = read_to_close(&mut attackers[0]).unwrap();
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    let server = start(&["--idle-timeout", "300ms"]);
+    let mut s = connect_to(server.addr);
+    assert_eq!(get(&mut s, "/hello").head.status, 200);
+    let started = Instant::now();
+    let rest = read_to_close(&mut s).expect("idle connection was not closed");
+    assert!(rest.is_empty(), "{rest:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(250),
+        "closed too early: {took:?}"
+    );
+    // A connection that never sends anything is closed too.
+    let mut silent = connect_to(server.addr);
+    assert!(read_to_close(&mut silent).unwrap().is_empty());
+}
+
+#[test]
+fn connections_over_the_cap_get_503_with_retry_after() {
+    let server = start(&["--max-connections", "4", "--threads", "8"]);
+    let mut held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect_to(server.addr);
+            assert_eq!(get(&mut s, "/hello").head.status, 200);
+            s
+        })
+        .collect();
+    let mut extra = connect_to(server.addr);
+    let got = read_to_close(&mut extra).unwrap();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
+    assert!(text.contains("\r\nRetry-After: "), "{text}");
+    // Once one closes, there is room again (the server notices the close
+    // when its worker's read returns; retry until then, bounded).
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = connect_to(server.addr);
+        s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        match read_response(&mut s, "GET", &mut Vec::new()) {
+            Ok(r) if r.head.status == 200 => break,
+            Ok(r) => assert_eq!(r.head.status, 503),
+            Err(_) => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no room after a connection closed"
+        );
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let entered_tx = Mutex::new(entered_tx);
+    let release_rx = Mutex::new(release_rx);
+    let srv = Running::start(quiet(), move |req: &mut Request<'_>| {
+        if req.path == "/slow" {
+            entered_tx.lock().unwrap().send(()).unwrap();
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(10));
+        }
+        Response::text(200, "done")
+    });
+    let addr = srv.addr;
+    let mut idle = srv.connect();
+    assert_eq!(get(&mut idle, "/fast").head.status, 200);
+    let mut busy = srv.connect();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+
+    srv.handle.shutdown();
+    // The idle keep-alive connection is closed...
+    assert!(read_to_close(&mut idle).unwrap().is_empty());
+    // ... while the request in flight is still being worked on; when it
+    // finishes, its response arrives, marked as the last.
+    release_tx.send(()).unwrap();
+    let r = read_response(&mut busy, "GET", &mut Vec::new()).unwrap();
+    assert_eq!((r.head.status, r.body.as_slice()), (200, &b"done"[..]));
+    assert!(r.head.headers.has_token("connection", "close"));
+    srv.stop().unwrap();
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "still accepting after run returned"
+    );
+}
+
+#[test]
+fn sigterm_under_load_loses_no_request_and_exits_0() {
+    let server = start(&["--drain-timeout", "5"]);
+    let addr = server.addr;
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (progress_tx, progress_rx) = mpsc::channel::<()>();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let failures = failures.clone();
+            let progress_tx = progress_tx.clone();
+            thread::spawn(move || {
+                let mut ok = 0usize;
+                let mut conn: Option<TcpStream> = None;
+                loop {
+                    let fresh = conn.is_none();
+                    let mut s = match conn.take() {
+                        Some(s) => s,
+                        None => match TcpStream::connect(addr) {
+                            Ok(s) => {
+                                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                                s
+                            }
+                            Err(_) => return ok, // refused: the server is gone
+                        },
+                    };
+                    let body = format!("{i}-{ok}");
+                    if s.write_all(echo(&body).as_bytes()).is_err() {
+                        continue; // closed under us before the request left: retry
+                    }
+                    match read_response(&mut s, "POST", &mut Vec::new()) {
+                        Ok(r) if r.head.status == 200 && r.body == body.as_bytes() => {
+                            ok += 1;
+                            let _ = progress_tx.send(());
+                            if !r.head.headers.has_token("connection", "close") {
+                                conn = Some(s);
+                            }
+                        }
+                        Ok(r) => failures.lock().unwrap().push(format!(
+                            "status {} body {:?}",
+                            r.head.status,
+                            String::from_utf8_lossy(&r.body)
+                        )),
+                        // Closed without a byte of response: the request was
+                        // never taken (an idle keep-alive connection closed,
+                        // or a connection left in the backlog). RFC 9112
+                        // §9.3.1: retry. Anything else is a failure.
+                        Err(f) if f.summary.contains("without a response") => {
+                            let _ = fresh;
+                        }
+                        Err(f) => failures.lock().unwrap().push(f.summary),
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(progress_tx);
+    for _ in 0..200 {
+        progress_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no progress");
+    }
+    server.signal(SIGTERM);
+    let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("server did not exit");
+    assert_eq!(status.code(), Some(0));
+    let failures = failures.lock().unwrap();
+    assert!(failures.is_empty(), "failed requests: {failures:?}");
+    assert!(total >= 200);
+}
+
+#[test]
+fn access_log_has_a_line_per_request_unless_quiet() {
+    let server = testkit::Server::start(BIN, &[]);
+    let mut s = connect_to(server.addr);
+    get(&mut s, "/hello");
+    get(&mut s, "/missing");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = server.stderr_text();
+        if log.contains("\"GET /hello HTTP/1.1\" 200 12 ")
+            && log.contains("\"GET /missing HTTP/1.1\" 404 ")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "access log incomplete:\n{log}");
+        thread::yield_now();
+    }
+    // --quiet: run it to the end and read all it wrote to stderr.
+    let mut child = std::process::Command::new(BIN)
+        .args(["--quiet", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr: SocketAddr = line.trim().rsplit('/').next().unwrap().parse().unwrap();
+    let mut s = connect_to(addr);
+    get(&mut s, "/hello");
+    drop(s);
+    testkit::send_signal(child.id(), SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("GET /hello"), "--quiet still logged: {err}");
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    for args in [
+        &["--threads", "0"][..],
+        &["--idle-timeout", "soon"],
+        &["--max-connections", "-1"],
+        &["--bogus"],
+    ] {
+        let out = testkit::run_client(BIN, args, b"", Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = testkit::run_client(BIN, &["--help"], b"", Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--threads",
+        "--max-connections",
+        "--idle-timeout",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "{help}");
+    }
+}

@@ -410,7 +410,10 @@ pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHe
     let Some((line, after)) =
         next_line(buf, start).map_err(|_| HeadError::BadStartLine("bare CR"))?
     else {
-        check_partial_request_line(&buf[start..], limits)?;
+        // A trailing CR may be the first half of a CRLF (an empty line
+        // before the request-line, split across two reads).
+        let partial = &buf[start..];
+        check_partial_request_line(partial.strip_suffix(b"\r").unwrap_or(partial), limits)?;
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
         }

@@ -46,6 +46,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How much of a body the handler did not read we are willing to read and
 /// throw away to keep the connection; past this we close instead.
 pub const MAX_DRAIN_BYTES: u64 = 64 * 1024;
+/// How long we keep reading from a client we are closing on after an error
+/// response (see `linger`).
+pub const LINGER: Duration = Duration::from_millis(250);
 /// Initial size of a connection's read buffer (it grows up to the head
 /// limit if a head needs it).
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -240,15 +243,24 @@ impl Timeout<'_> {
     }
 }
 
+/// Reads the next request head.
+///
+/// `idle_since` is when the connection became idle (accepted, or the last
+/// response sent). `head_clock` is when the head's total deadline started,
+/// if before its first byte: for a connection's first request, the moment
+/// it was accepted, so time spent waiting in the server's queue counts.
 fn read_head(
     inbuf: &mut InBuf<'_>,
     timeout: &mut Timeout<'_>,
     opts: &ConnOptions,
     sup: &dyn Supervisor,
     idle_since: Instant,
+    head_clock: Option<Instant>,
 ) -> Result<(RequestHead, usize), NoHead> {
-    let mut head_started: Option<Instant> = (!inbuf.is_empty()).then(Instant::now);
-    let mut waited = false;
+    let mut head_started = head_clock;
+    // Whether we have tried to read at least once: bytes may be waiting in
+    // the socket, so no verdict on a connection before looking.
+    let mut tried = false;
     loop {
         if !inbuf.is_empty() {
             match parse_request_head(inbuf.data(), &opts.limits) {
@@ -258,35 +270,30 @@ fn read_head(
             }
         }
         let now = Instant::now();
-        let (deadline, remaining) = match head_started {
-            None => {
-                // Idle between requests. Give the thread up if the server
-                // is stopping or others wait for it, but only after one
-                // read attempt: a request may already be in the socket.
-                if waited && (sup.shutting_down() || sup.pressured()) {
-                    return Err(NoHead::Quiet);
-                }
-                let d = idle_since + opts.idle_timeout;
-                (d, d.saturating_duration_since(now))
+        let remaining = if inbuf.is_empty() {
+            // Idle between requests. Give the thread up if the server is
+            // stopping or others wait for it.
+            if tried && (sup.shutting_down() || sup.pressured()) {
+                return Err(NoHead::Quiet);
             }
-            Some(t) => {
-                if waited && sup.pressured() && now.duration_since(t) >= opts.pressured_head_timeout
-                {
-                    return Err(NoHead::TooSlow);
-                }
-                let d = t + opts.head_timeout;
-                (d, d.saturating_duration_since(now))
+            let left = (idle_since + opts.idle_timeout).saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(NoHead::Quiet);
             }
+            left
+        } else {
+            let t = *head_started.get_or_insert(now);
+            if tried && sup.pressured() && now.duration_since(t) >= opts.pressured_head_timeout {
+                return Err(NoHead::TooSlow);
+            }
+            let left = (t + opts.head_timeout).saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(NoHead::TooSlow);
+            }
+            left
         };
-        if remaining.is_zero() {
-            return Err(if head_started.is_some() {
-                NoHead::TooSlow
-            } else {
-                NoHead::Quiet
-            });
-        }
-        let _ = deadline;
         timeout.set(remaining.min(POLL_INTERVAL));
+        tried = true;
         match inbuf.read_more() {
             Ok(0) => {
                 return Err(if inbuf.is_empty() {
@@ -295,20 +302,14 @@ fn read_head(
                     NoHead::Truncated
                 });
             }
-            Ok(_) => {
-                if head_started.is_none() {
-                    head_started = Some(Instant::now());
-                }
-            }
+            Ok(_) => {}
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                waited = true;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
             Err(_) => return Err(NoHead::Quiet),
         }
     }
@@ -347,11 +348,29 @@ fn reject(
     // Tell the client we are done, and give its unread bytes a moment to
     // arrive, so closing does not turn into a reset that destroys the error
     // response before the client has read it.
+    if sup.pressured() {
+        // Others are waiting for this thread: no courtesy for a client that
+        // is probably the reason (a slowloris keeps sending while we linger).
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    } else {
+        linger(stream);
+    }
+}
+
+/// Closes our side and reads (and drops) what the client still sends, for
+/// at most [`LINGER`] and [`MAX_DRAIN_BYTES`]. Closing a socket that has
+/// unread bytes makes the kernel send a reset, and a reset can destroy our
+/// error response before the client has read it.
+fn linger(stream: &TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let deadline = Instant::now() + LINGER;
     let mut sink = [0u8; 4096];
-    let mut budget = 64 * 1024;
+    let mut budget = MAX_DRAIN_BYTES as usize;
     while budget > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
         match (&*stream).read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => budget -= n.min(budget),
@@ -375,6 +394,19 @@ pub fn serve_connection(
     opts: &ConnOptions,
     sup: &dyn Supervisor,
 ) {
+    serve_accepted(stream, peer, Instant::now(), service, opts, sup)
+}
+
+/// [`serve_connection`] for a connection accepted at `accepted` and perhaps
+/// queued since: its first head's deadlines count from then.
+pub fn serve_accepted(
+    stream: TcpStream,
+    peer: SocketAddr,
+    accepted: Instant,
+    service: &dyn Service,
+    opts: &ConnOptions,
+    sup: &dyn Supervisor,
+) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(opts.io_timeout));
     trace::note(peer, "connection opened");
@@ -384,7 +416,8 @@ pub fn serve_connection(
             stream: &stream,
             current: None,
         };
-        let mut idle_since = Instant::now();
+        let mut idle_since = accepted;
+        let mut head_clock = Some(accepted);
         loop {
             match serve_one(
                 &stream,
@@ -394,9 +427,12 @@ pub fn serve_connection(
                 service,
                 opts,
                 sup,
-                idle_since,
+                (idle_since, head_clock),
             ) {
-                Next::KeepGoing => idle_since = Instant::now(),
+                Next::KeepGoing => {
+                    idle_since = Instant::now();
+                    head_clock = None;
+                }
                 Next::Close => break (None, Vec::new()),
                 Next::Upgrade(f) => break (Some(f), inbuf.take_buffered()),
             }
@@ -433,9 +469,9 @@ fn serve_one(
     service: &dyn Service,
     opts: &ConnOptions,
     sup: &dyn Supervisor,
-    idle_since: Instant,
+    (idle_since, head_clock): (Instant, Option<Instant>),
 ) -> Next {
-    let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since) {
+    let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since, head_clock) {
         Ok(h) => h,
         Err(NoHead::Quiet) => return Next::Close,
         Err(NoHead::TooSlow) => {
@@ -544,6 +580,10 @@ fn serve_one(
         }
         (resp, req.head)
     };
+    // Shutdown may have begun while the handler ran.
+    if sup.shutting_down() {
+        close = true;
+    }
     // Do not hold an idle connection while others wait for a thread, unless
     // the client already sent its next request.
     if sup.pressured() && inbuf.is_empty() {

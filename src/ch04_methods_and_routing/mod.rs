@@ -12,6 +12,7 @@
 //! * [`router`]: path patterns and per-method handlers, Tornado style;
 //! * [`notes`]: the chapter's application.
 
+pub mod checks;
 pub mod conn;
 pub mod framing;
 pub mod method;
@@ -44,5 +45,5 @@ where
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
-    Vec::new()
+    checks::checks()
 }

@@ -98,8 +98,8 @@ pub fn app() -> Router {
     let store: Store = Arc::default();
     let mut r = Router::new();
     r.route("/hello")
-        .get(|_: &mut Request<'_>| Response::text(200, "Hello, world"));
-    r.route("/echo").post(|req: &mut Request<'_>| {
+        .get(|_| Response::text(200, "Hello, world"));
+    r.route("/echo").post(|req| {
         let body = match req.body.read_to_vec() {
             Ok(b) => b,
             Err(e) => return body_error(e),
@@ -112,7 +112,7 @@ pub fn app() -> Router {
     });
     let s = store.clone();
     r.route("/notes")
-        .get(move |req: &mut Request<'_>| {
+        .get(move |req| {
             let q = req.query_arg("q");
             let notes = lock(&s);
             let items: Vec<String> = notes
@@ -125,7 +125,7 @@ pub fn app() -> Router {
         })
         .post({
             let s = store.clone();
-            move |req: &mut Request<'_>| {
+            move |req| {
                 let text = match note_text(req) {
                     Ok(t) => t,
                     Err(resp) => return resp,
@@ -140,13 +140,13 @@ pub fn app() -> Router {
         });
     let (s1, s2, s3) = (store.clone(), store.clone(), store);
     r.route("/notes/{id}")
-        .get(move |req: &mut Request<'_>| {
-            match note_id(req).and_then(|id| lock(&s1).notes.get(&id).cloned()) {
+        .get(
+            move |req| match note_id(req).and_then(|id| lock(&s1).notes.get(&id).cloned()) {
                 Some(t) => Response::text(200, t),
                 None => not_found(req),
-            }
-        })
-        .put(move |req: &mut Request<'_>| {
+            },
+        )
+        .put(move |req| {
             let Some(id) = note_id(req).filter(|id| lock(&s2).notes.contains_key(id)) else {
                 return not_found(req);
             };
@@ -162,12 +162,12 @@ pub fn app() -> Router {
                 None => not_found(req),
             }
         })
-        .delete(move |req: &mut Request<'_>| {
-            match note_id(req).and_then(|id| lock(&s3).notes.remove(&id)) {
+        .delete(
+            move |req| match note_id(req).and_then(|id| lock(&s3).notes.remove(&id)) {
                 Some(_) => Response::new(204),
                 None => not_found(req),
-            }
-        });
+            },
+        );
     r
 }
 

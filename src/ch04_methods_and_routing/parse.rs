@@ -125,7 +125,8 @@ fn map_error(e: httparse::Error, buf: &[u8], limits: &HeadLimits) -> HeadError {
     }
 }
 
-/// Whether the request-line ends in `SP HTTP/DIGIT.DIGIT`.
+/// Whether the request-line is `METHOD SP TARGET SP HTTP/DIGIT.DIGIT`, that
+/// is, well formed except for the version number.
 fn well_formed_version(buf: &[u8]) -> bool {
     let start = buf
         .iter()
@@ -134,10 +135,10 @@ fn well_formed_version(buf: &[u8]) -> bool {
     let line = &buf[start..];
     let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
     let line = line[..end].strip_suffix(b"\r").unwrap_or(&line[..end]);
-    let Some(sp) = line.iter().rposition(|&b| b == b' ') else {
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [_, _, v] = parts[..] else {
         return false;
     };
-    let v = &line[sp + 1..];
     v.len() == 8
         && v.starts_with(b"HTTP/")
         && v[5].is_ascii_digit()

@@ -235,11 +235,10 @@ impl<'c> Request<'c> {
         if let Some(i) = t.find('#') {
             t = &t[..i];
         }
-        let lower = t
-            .get(..8)
-            .map(|p| p.to_ascii_lowercase())
-            .unwrap_or_default();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
+        let scheme_is = |s: &str| {
+            t.len() >= s.len() && t.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+        };
+        if scheme_is("http://") || scheme_is("https://") {
             let after_scheme = &t[t.find("://").unwrap() + 3..];
             t = match after_scheme.find(['/', '?']) {
                 Some(i) => &after_scheme[i..],

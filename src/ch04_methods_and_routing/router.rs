@@ -2,14 +2,12 @@
 //! patterns, each with handlers for the methods it supports.
 //!
 //! ```
-//! use wirebook::ch04_methods_and_routing::{Response, router::Router};
+//! use wirebook::ch04_methods_and_routing::{Response, Router};
 //! let mut app = Router::new();
-//! app.route("/hello").get(|_req: &mut _| Response::text(200, "Hello, world"));
+//! app.route("/hello").get(|_| Response::text(200, "Hello, world"));
 //! app.route("/notes/{id}")
-//!     .get(|req: &mut wirebook::ch04_methods_and_routing::Request<'_>| {
-//!         Response::text(200, format!("note {}", req.param("id").unwrap()))
-//!     })
-//!     .delete(|_req: &mut _| Response::new(204));
+//!     .get(|req| Response::text(200, format!("note {}", req.param("id").unwrap())))
+//!     .delete(|_| Response::new(204));
 //! ```
 //!
 //! What the router does so handlers do not have to:
@@ -93,7 +91,7 @@ impl Pattern {
         let mut parts = rest.split('/');
         let mut params = Vec::new();
         let mut bad = false;
-        for (i, seg) in self.segments.iter().enumerate() {
+        for seg in &self.segments {
             match seg {
                 Segment::Rest(name) => {
                     let tail: Vec<&str> = parts.by_ref().collect();
@@ -103,15 +101,17 @@ impl Pattern {
                         Ok(d) => params.push((name.clone(), d.join("/"))),
                         Err(_) => bad = true,
                     }
-                    let _ = i;
                     return Some(if bad { Err(()) } else { Ok(params) });
                 }
                 Segment::Literal(lit) => {
                     let p = parts.next()?;
-                    match percent_decode_str(p) {
-                        Ok(d) if d == *lit => {}
-                        Ok(_) => return None,
-                        Err(_) => return None,
+                    let same = if p.contains('%') {
+                        percent_decode_str(p).is_ok_and(|d| d == *lit)
+                    } else {
+                        p == lit
+                    };
+                    if !same {
+                        return None;
                     }
                 }
                 Segment::Capture(name) => {
@@ -140,29 +140,56 @@ pub struct Route {
 }
 
 impl Route {
-    /// Handles `method` with `handler` (replacing an earlier one).
-    pub fn method(&mut self, method: Method, handler: impl Service) -> &mut Route {
+    /// Handles `method` with a closure (replacing an earlier handler).
+    pub fn method<F>(&mut self, method: Method, handler: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
+        self.service(method, handler)
+    }
+
+    /// Handles `method` with any [`Service`] (a static directory, another
+    /// router).
+    pub fn service(&mut self, method: Method, service: impl Service) -> &mut Route {
         self.handlers.retain(|(m, _)| *m != method);
-        self.handlers.push((method, Arc::new(handler)));
+        self.handlers.push((method, Arc::new(service)));
         self
     }
 
-    pub fn get(&mut self, h: impl Service) -> &mut Route {
+    pub fn get<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Get, h)
     }
-    pub fn post(&mut self, h: impl Service) -> &mut Route {
+    pub fn post<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Post, h)
     }
-    pub fn put(&mut self, h: impl Service) -> &mut Route {
+    pub fn put<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Put, h)
     }
-    pub fn delete(&mut self, h: impl Service) -> &mut Route {
+    pub fn delete<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Delete, h)
     }
-    pub fn patch(&mut self, h: impl Service) -> &mut Route {
+    pub fn patch<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Patch, h)
     }
-    pub fn options(&mut self, h: impl Service) -> &mut Route {
+    pub fn options<F>(&mut self, h: F) -> &mut Route
+    where
+        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
         self.method(Method::Options, h)
     }
 
@@ -285,14 +312,12 @@ mod tests {
 
     fn app() -> Router {
         let mut r = Router::new();
-        r.route("/hello")
-            .get(|_: &mut Request<'_>| Response::text(200, "hi"));
+        r.route("/hello").get(|_| Response::text(200, "hi"));
         r.route("/notes/{id}")
-            .get(|req: &mut Request<'_>| Response::text(200, req.param("id").unwrap().to_string()))
-            .delete(|_: &mut Request<'_>| Response::new(204));
-        r.route("/files/{path*}").get(|req: &mut Request<'_>| {
-            Response::text(200, req.param("path").unwrap().to_string())
-        });
+            .get(|req| Response::text(200, req.param("id").unwrap().to_string()))
+            .delete(|_| Response::new(204));
+        r.route("/files/{path*}")
+            .get(|req| Response::text(200, req.param("path").unwrap().to_string()));
         r
     }
 

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::response::{Body, Response};
 use crate::ch02_http_by_hand::date::format_http_date;
-use crate::ch02_http_by_hand::head::{ResponseHead, Version};
+use crate::ch02_http_by_hand::head::{Version, reason_phrase};
 use crate::ch03_urls_and_clients::body::{LAST_CHUNK, encode_chunk};
 use crate::trace::{self, Dir};
 
@@ -52,18 +52,22 @@ thread_local! {
 /// small response head, and it changes once a second, so each thread keeps
 /// the last one.
 pub fn http_date_now() -> String {
+    DATE.with(|c| {
+        let mut c = c.borrow_mut();
+        refresh_date(&mut c);
+        c.1.clone()
+    })
+}
+
+fn refresh_date(cache: &mut (u64, String)) {
     let now = SystemTime::now();
     let secs = now
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    DATE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.0 != secs {
-            *c = (secs, format_http_date(now));
-        }
-        c.1.clone()
-    })
+    if cache.0 != secs {
+        *cache = (secs, format_http_date(now));
+    }
 }
 
 /// Whether a response with this status never has a body (RFC 9110 §6.4.1).
@@ -71,40 +75,99 @@ pub fn status_has_no_body(status: u16) -> bool {
     (100..200).contains(&status) || status == 204 || status == 304
 }
 
-/// Builds the head that goes out for `resp`, and says whether the body is
-/// sent chunked and whether the connection closes after it.
-fn build_head(resp: &mut Response, to: &ReplyTo) -> (ResponseHead, bool, bool) {
-    let mut head = ResponseHead::new(resp.status);
-    head.headers = std::mem::take(&mut resp.headers);
-    let mut close = to.close || head.headers.has_token("connection", "close");
-    if !head.headers.contains("date") {
-        head.headers.set("Date", http_date_now());
-    }
-    if resp.status == 101 {
-        // The handler's `Connection: Upgrade` and `Upgrade` stay as they are.
-        return (head, false, false);
-    }
-    head.headers.remove("content-length");
-    head.headers.remove("transfer-encoding");
-    head.headers.remove("connection");
-    let mut chunked = false;
-    if !status_has_no_body(resp.status) {
+/// How the body of a response is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// No body at all (1xx, 204, 304) or a 101 whose framing is the new
+    /// protocol's business.
+    None,
+    Length(u64),
+    Chunked,
+    /// HTTP/1.0 and a body of unknown length: it ends when we close.
+    UntilClose,
+}
+
+/// Writes the head for `resp` into `out`: the status line, the handler's
+/// fields minus the ones only the connection may set, then `Date`, the
+/// framing and `Connection`. Returns the framing and whether the
+/// connection closes after this response.
+fn write_head(resp: &Response, to: &ReplyTo, out: &mut Vec<u8>) -> (Framing, bool) {
+    let upgrade = resp.status == 101;
+    let mut close = to.close || resp.headers.has_token("connection", "close");
+    let framing = if upgrade || status_has_no_body(resp.status) {
+        Framing::None
+    } else {
         match resp.body.len() {
-            Some(n) => head.headers.append("Content-Length", n.to_string()),
-            None if to.version == Version::Http11 => {
-                head.headers.append("Transfer-Encoding", "chunked");
-                chunked = true;
-            }
-            // HTTP/1.0 has no chunked coding: the body ends when we close.
-            None => close = true,
+            Some(n) => Framing::Length(n),
+            None if to.version == Version::Http11 => Framing::Chunked,
+            None => Framing::UntilClose,
+        }
+    };
+    if framing == Framing::UntilClose {
+        close = true;
+    }
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(resp.status));
+    out.push(b' ');
+    out.extend_from_slice(reason_phrase(resp.status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut has_date = false;
+    for (name, value) in resp.headers.iter() {
+        let framing_field = name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+            || (!upgrade && name.eq_ignore_ascii_case("connection"));
+        if framing_field {
+            continue;
+        }
+        has_date |= name.eq_ignore_ascii_case("date");
+        field(out, name, value.as_bytes());
+    }
+    if !has_date {
+        DATE.with(|c| {
+            refresh_date(&mut c.borrow_mut());
+            field(out, "Date", c.borrow().1.as_bytes());
+        });
+    }
+    match framing {
+        Framing::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            push_decimal(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        Framing::Chunked => field(out, "Transfer-Encoding", b"chunked"),
+        Framing::None | Framing::UntilClose => {}
+    }
+    if !upgrade {
+        if close {
+            field(out, "Connection", b"close");
+        } else if to.version == Version::Http10 {
+            field(out, "Connection", b"keep-alive");
         }
     }
-    if close {
-        head.headers.append("Connection", "close");
-    } else if to.version == Version::Http10 {
-        head.headers.append("Connection", "keep-alive");
+    out.extend_from_slice(b"\r\n");
+    (framing, close && !upgrade)
+}
+
+fn field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `n` in decimal, without the allocation of `n.to_string()`.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    (head, chunked, close)
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Writes `resp` (head and body) to `out`. A `Body::File` is copied with
@@ -115,11 +178,11 @@ pub fn write_response<W: Write>(
     to: &ReplyTo,
     peer: impl Display,
 ) -> io::Result<Sent> {
-    let (head, chunked, close) = build_head(resp, to);
     let mut buf = Vec::with_capacity(256);
-    head.write_to(&mut buf);
+    let (framing, close) = write_head(resp, to, &mut buf);
+    let chunked = framing == Framing::Chunked;
     trace::head(Dir::Out, &peer, &buf);
-    let send_body = !to.head_request && !status_has_no_body(resp.status);
+    let send_body = !to.head_request && framing != Framing::None;
     let mut sent = Sent {
         status: resp.status,
         body_bytes: 0,

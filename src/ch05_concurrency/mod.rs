@@ -1,5 +1,6 @@
 //! Chapter 5: concurrency. See `chapters/05-concurrency.md`.
 //!
+//! * [`sequential`]: the starting point, one connection at a time;
 //! * [`pool`]: a thread pool built by hand;
 //! * [`server`]: chapter 4's connection loop on that pool, with a
 //!   connection cap, timeouts and graceful shutdown; the server every later
@@ -7,8 +8,10 @@
 //! * [`signals`]: SIGINT/SIGTERM as a shutdown, with the self-pipe trick;
 //! * [`cli`]: the command line of every server binary from here on.
 
+pub mod checks;
 pub mod cli;
 pub mod pool;
+pub mod sequential;
 pub mod server;
 pub mod signals;
 
@@ -17,5 +20,5 @@ pub use server::{Config, Server, ShutdownHandle, handle_signals};
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
-    Vec::new()
+    checks::checks()
 }

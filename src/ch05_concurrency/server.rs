@@ -48,7 +48,7 @@ use super::pool::{PoolStats, ThreadPool};
 use crate::ch02_http_by_hand::head::HeadLimits;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{
-    ConnOptions, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry, Supervisor, serve_connection,
+    ConnOptions, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry, Supervisor, serve_accepted,
 };
 
 pub use super::cli::{ServerArgs, run_server, run_server_with};
@@ -291,8 +291,9 @@ impl Server {
             let guard = OpenGuard(shared.clone());
             let service = service.clone();
             let opts = opts.clone();
+            let accepted = Instant::now();
             pool.execute(move || {
-                serve_connection(stream, peer, &*service, &opts, &*guard.0);
+                serve_accepted(stream, peer, accepted, &*service, &opts, &*guard.0);
                 drop(guard);
             });
         };
