@@ -23,6 +23,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// Exit code for a bad command line (the convention of BSD's `sysexits` and
 /// of most Unix tools: 2 means "you called me wrong").
@@ -158,6 +159,17 @@ impl Args {
                 Err(e) => self.fail(format!("invalid value `{v}` for {name}: {e}")),
             },
         }
+    }
+
+    /// A positive number of seconds (fractions allowed: tests use `0.3`),
+    /// or `default` when absent. Zero, negative or absurd values are a
+    /// usage error (a zero timeout would mean "no timeout" to `std::net`).
+    pub fn seconds(&mut self, name: &str, default: Duration) -> Duration {
+        let v: f64 = self.parsed(name, default.as_secs_f64());
+        if !(v.is_finite() && v > 0.0 && v < 1e6) {
+            self.fail(format!("{name} must be a positive number of seconds"));
+        }
+        Duration::from_secs_f64(v)
     }
 
     /// `--addr HOST:PORT`, resolved to one socket address. Port 0 asks the

@@ -386,6 +386,9 @@ fn skip_leading_empty_lines(buf: &[u8]) -> usize {
 /// answered with 400 at once instead of after a timeout, and an over-long
 /// target gets 414 before the whole head is buffered.
 fn check_partial_request_line(line: &[u8], limits: &HeadLimits) -> Result<(), HeadError> {
+    // A CR at the very end may be the first half of a CRLF whose LF has not
+    // arrived yet (an empty line before the request-line, split by TCP).
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let method_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
     if !line[..method_end].iter().all(|&b| is_tchar(b)) {
         return Err(HeadError::BadStartLine("method is not a token"));
@@ -474,7 +477,8 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
         if buf.len() > limits.max_head_bytes {
             return Err(HeadError::HeadTooLarge);
         }
-        if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
+        // Garbage is known as garbage from its first byte (`SSH-2.0`...).
+        if !b"HTTP/".starts_with(&buf[..buf.len().min(5)]) {
             return Err(HeadError::BadStartLine("expected HTTP/x.y"));
         }
         return Ok(Parsed::Incomplete);
@@ -729,6 +733,18 @@ mod tests {
     }
 
     #[test]
+    fn crlf_split_before_the_request_line_is_incomplete() {
+        // An empty line before the request-line (RFC 9112 §2.2), with its LF
+        // still in flight: wait for more, do not answer 400.
+        assert_eq!(req(b"\r"), Ok(Parsed::Incomplete));
+        assert_eq!(req(b"\r\n\r"), Ok(Parsed::Incomplete));
+        let raw = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        for i in 0..raw.len() {
+            assert_eq!(req(&raw[..i]), Ok(Parsed::Incomplete), "prefix {i}");
+        }
+    }
+
+    #[test]
     fn leading_empty_lines_and_bare_lf_are_accepted() {
         let (h, _) = complete(b"\r\n\nGET / HTTP/1.0\nHost: x\n\n");
         assert_eq!(h.version, Version::Http10);
@@ -766,6 +782,11 @@ mod tests {
         };
         assert_eq!((h.status, h.version), (200, Version::Http10));
         assert!(parse_response(b"SSH-2.0-OpenSSH", &HeadLimits::CLIENT).is_err());
+        assert!(parse_response(b"S", &HeadLimits::CLIENT).is_err());
+        assert_eq!(
+            parse_response(b"HTT", &HeadLimits::CLIENT),
+            Ok(Parsed::Incomplete)
+        );
         assert!(parse_response(b"HTTP/1.1 20x OK\r\n\r\n", &HeadLimits::CLIENT).is_err());
     }
 

@@ -566,6 +566,34 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic_and_never_overrun() {
+        let mut rng = Rng::new();
+        for _ in 0..20_000 {
+            let len = rng.range(0, 40);
+            let mut bytes = rng.bytes(len);
+            // Bias towards plausible headers so that deeper paths run too.
+            if len > 1 && rng.below(2) == 0 {
+                bytes[0] = 0x80 | [0, 1, 2, 8, 9, 10][rng.below(6) as usize];
+                bytes[1] = (bytes[1] & 0x7f) | if rng.below(2) == 0 { 0x80 } else { 0 };
+            }
+            for role in [Role::Server, Role::Client] {
+                match decode(&bytes, role, 30) {
+                    Ok(Decoded::Frame(f, used)) => {
+                        assert!(used <= bytes.len());
+                        assert!(f.payload.len() <= 30);
+                    }
+                    Ok(Decoded::NeedMore { frame_len }) => {
+                        assert!(
+                            frame_len.is_none_or(|n| n > bytes.len() && n <= 30 + MAX_HEADER_LEN)
+                        );
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+
+    #[test]
     fn trace_line_describes_the_frame() {
         assert_eq!(
             describe(true, OpCode::Text, true, b"hello"),

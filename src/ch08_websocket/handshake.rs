@@ -8,6 +8,7 @@
 //! the 101.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::accept::{accept_key, is_valid_key};
 use super::frame::Role;
@@ -43,7 +44,16 @@ pub struct HandshakeConfig {
     pub protocols: Vec<String>,
     /// Limits and timers of each accepted connection.
     pub socket: Config,
+    /// Most WebSockets open at once; past it, handshakes get 503. Each one
+    /// holds a thread and a socket for as long as it lives, and chapter 5's
+    /// connection cap stops counting a connection once it is upgraded.
+    pub max_sockets: usize,
+    /// How many are open now: shared by every clone of this config.
+    pub live: LiveCount,
 }
+
+/// Default [`HandshakeConfig::max_sockets`].
+pub const DEFAULT_MAX_SOCKETS: usize = 1000;
 
 impl Default for HandshakeConfig {
     fn default() -> HandshakeConfig {
@@ -51,7 +61,39 @@ impl Default for HandshakeConfig {
             origin: OriginPolicy::SameOrigin,
             protocols: Vec::new(),
             socket: Config::default(),
+            max_sockets: DEFAULT_MAX_SOCKETS,
+            live: LiveCount::default(),
         }
+    }
+}
+
+/// A count of open WebSockets, shared between clones.
+#[derive(Debug, Clone, Default)]
+pub struct LiveCount(Arc<AtomicUsize>);
+
+impl LiveCount {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more unless `max` are open already.
+    fn try_acquire(&self, max: usize) -> Option<LiveGuard> {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| LiveGuard(self.0.clone()))
+    }
+}
+
+/// One open WebSocket; dropping it (the handler returned, or the upgrade
+/// never happened) counts it out.
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -159,7 +201,8 @@ pub fn switching_protocols(accepted: &Accepted) -> Response {
     r
 }
 
-/// Answers a handshake: an HTTP error, or a 101 whose upgrade runs
+/// Answers a handshake: an HTTP error (503 if `max_sockets` are open), or
+/// a 101 whose upgrade runs
 /// `handler` on the new [`WebSocket`] (on the connection's own thread).
 /// Bytes the client sent right behind its request head are the first
 /// frame's: they are handed to the WebSocket, not dropped.
@@ -171,9 +214,13 @@ where
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    let Some(guard) = cfg.live.try_acquire(cfg.max_sockets) else {
+        return Response::error(503, "too many WebSocket connections").header("Retry-After", "5");
+    };
     let socket_config = cfg.socket.clone();
     let mut resp = switching_protocols(&accepted);
     resp.upgrade = Some(Box::new(move |up: Upgraded| {
+        let _guard = guard;
         match WebSocket::from_tcp(up.stream, up.leftover, Role::Server, socket_config) {
             Ok(ws) => handler(ws),
             Err(e) => crate::trace::note(up.peer, format!("cannot set up the WebSocket: {e}")),

@@ -11,7 +11,7 @@
 //! * [`socket`]: a [`WebSocket`] over a stream, with a clonable [`WsSender`];
 //! * [`client`]: connecting to `ws://host:port/path`;
 //! * [`service`]: the echo and hello services the binaries serve;
-//! * [`checks`]: the exercises' black-box checks.
+//! * [`mod@checks`]: the exercises' black-box checks.
 
 pub mod accept;
 pub mod checks;

@@ -210,7 +210,15 @@ impl<S: Write> WsSender<S> {
             Role::Server => None,
         };
         buf.clear();
-        frame::encode(fin, opcode, payload, mask, buf);
+        // A large unmasked payload goes out straight from the caller's
+        // slice, behind the header, in one `writev`: no copy. Small frames
+        // (and every masked one) are built in `buf` and leave in one write.
+        let zero_copy = mask.is_none() && payload.len() >= ZERO_COPY_MIN;
+        if zero_copy {
+            frame::encode_header(fin, opcode, None, payload.len(), buf);
+        } else {
+            frame::encode(fin, opcode, payload, mask, buf);
+        }
         if trace::enabled() {
             let summary = frame::describe(fin, opcode, mask.is_some(), payload);
             trace::frame(Dir::Out, &self.shared.peer, &summary);
@@ -218,8 +226,13 @@ impl<S: Write> WsSender<S> {
         if opcode == OpCode::Close {
             *close_sent = true;
         }
-        let r = stream.write_all(buf).and_then(|_| stream.flush());
-        if buf.capacity() > 64 * 1024 {
+        let r = if zero_copy {
+            write_all_two(stream, buf, payload)
+        } else {
+            stream.write_all(buf)
+        }
+        .and_then(|_| stream.flush());
+        if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
         }
@@ -232,6 +245,26 @@ impl<S: Write> WsSender<S> {
             let _ = t.shutdown(Shutdown::Both);
         }
     }
+}
+
+/// Payloads from this size on are not copied into the frame buffer.
+const ZERO_COPY_MIN: usize = 4096;
+
+/// Writes `a` then `b` with vectored writes (`writev`), retrying after
+/// partial writes, as `write_all` does for one slice.
+fn write_all_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let n = match w.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let from_a = n.min(a.len());
+        a = &a[from_a..];
+        b = &b[n - from_a..];
+    }
+    Ok(())
 }
 
 /// The reading side of a WebSocket connection (see the module docs).
@@ -255,6 +288,11 @@ pub struct WebSocket<S = TcpStream> {
 
 /// Bytes read from the socket at a time when no frame length is known.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A read or write buffer that grew past this for a large message is given
+/// back afterwards; up to this size it is kept, so a stream of 64 KiB
+/// messages does not reallocate for each one.
+const KEEP_BUFFER: usize = 256 * 1024;
 
 impl WebSocket<TcpStream> {
     /// A WebSocket over a TCP connection whose handshake is done. `leftover`
@@ -375,8 +413,15 @@ impl<S: Read + Write> WebSocket<S> {
             }
         }
         self.set_read_timeout(Some(self.config.close_timeout));
+        // A peer that keeps sending data instead of answering is bounded
+        // by a deadline, not only by the read timeout (which needs silence).
+        let deadline = std::time::Instant::now() + self.config.close_timeout;
         loop {
             match self.read_message() {
+                Ok(Some(_)) if std::time::Instant::now() > deadline => {
+                    self.finish();
+                    return Err(WsError::Timeout);
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(e),
@@ -451,35 +496,36 @@ impl<S: Read + Write> WebSocket<S> {
         }
     }
 
-    /// Reads more bytes into the buffer: at least enough room for a frame
-    /// of `frame_len` bytes if that is known (it is at most `max_frame`
-    /// plus a header, checked by the codec), otherwise a chunk.
+    /// Reads more bytes into the buffer.
+    ///
+    /// Memory follows the bytes that actually arrived, not the length a
+    /// header announced: the buffer grows by doubling, and only when its
+    /// free room is nearly used up, up to the frame's size (at most
+    /// `max_frame` plus a header, checked by the codec). A peer that
+    /// announces 16 MiB and sends 14 bytes costs 16 KiB, not 16 MiB.
     fn fill(&mut self, frame_len: Option<usize>) -> Result<(), WsError> {
-        let want = frame_len
-            .unwrap_or(0)
-            .max(self.end - self.start + READ_CHUNK / 2);
-        if self.buf.len() - self.start < want {
-            // Move what is buffered to the front, then grow if still short.
+        let pending = self.end - self.start;
+        // Room wanted from `start`: the whole frame, or at least a chunk.
+        let target = frame_len.unwrap_or(0).max(pending + READ_CHUNK / 2);
+        if self.start > 0 && (pending == 0 || self.buf.len() - self.start < target) {
+            // Move what is buffered to the front.
             self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
             self.start = 0;
-            if self.buf.len() < want {
-                self.buf.resize(want.max(READ_CHUNK), 0);
-            }
-        } else if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
+            self.end = pending;
         }
-        if self.buf.len() > 4 * READ_CHUNK
-            && self.end - self.start < READ_CHUNK / 2
-            && frame_len.is_none_or(|n| n <= READ_CHUNK)
-        {
-            // A big frame went through: give the memory back.
+        if self.buf.len() > KEEP_BUFFER && target <= READ_CHUNK {
+            // A big message went through: give the memory back.
             self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
             self.start = 0;
+            self.end = pending;
             self.buf.truncate(READ_CHUNK);
             self.buf.shrink_to_fit();
+        }
+        if self.buf.len() - self.start < target && self.buf.len() - self.end < READ_CHUNK / 2 {
+            let grown = (self.buf.len() * 2)
+                .max(READ_CHUNK)
+                .min(self.start + target);
+            self.buf.resize(grown, 0);
         }
         loop {
             match self.stream.read(&mut self.buf[self.end..]) {
@@ -589,5 +635,207 @@ impl<S: Read + Write> WebSocket<S> {
         self.buf = Vec::new();
         self.start = 0;
         self.end = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most 3 bytes a call, to exercise partial writes.
+    struct Trickle(Vec<u8>);
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A stream that delivers a script of bytes in random small pieces and
+    /// records what is written.
+    struct Script {
+        input: Vec<u8>,
+        pos: usize,
+        rng: Rng,
+        max_piece: usize,
+        output: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let left = self.input.len() - self.pos;
+            if left == 0 {
+                return Ok(0);
+            }
+            let n = buf.len().min(left).min(self.rng.range(1, self.max_piece));
+            buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.output.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn scripted(input: Vec<u8>, max_piece: usize) -> (WebSocket<Script>, Arc<Mutex<Vec<u8>>>) {
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stream = |input| Script {
+            input,
+            pos: 0,
+            rng: Rng::new(),
+            max_piece,
+            output: output.clone(),
+        };
+        let ws = WebSocket::from_parts(
+            stream(input),
+            stream(Vec::new()),
+            None,
+            "test".into(),
+            Vec::new(),
+            Role::Server,
+            Config::default(),
+        );
+        (ws, output)
+    }
+
+    #[test]
+    fn messages_of_every_size_survive_any_split_of_the_stream() {
+        let mut rng = Rng::new();
+        let mut input = Vec::new();
+        let mut sent = Vec::new();
+        for i in 0..60 {
+            let len = match i % 4 {
+                0 => rng.range(0, 130),
+                1 => rng.range(60_000, 70_000),
+                2 => rng.range(300_000, 400_000),
+                _ => rng.range(0, 20_000),
+            };
+            let data = rng.bytes(len);
+            let key = rng.next_u32().to_ne_bytes();
+            frame::encode(true, OpCode::Binary, &data, Some(key), &mut input);
+            sent.push(data);
+        }
+        for max_piece in [7, 5000, 100_000] {
+            let (mut ws, _) = scripted(input.clone(), max_piece);
+            let mut largest = 0;
+            for (i, want) in sent.iter().enumerate() {
+                largest = largest.max(want.len() + frame::MAX_HEADER_LEN);
+                let got = ws.read_message().unwrap().unwrap();
+                assert_eq!(
+                    got,
+                    Message::Binary(want.clone()),
+                    "message {i}, pieces of {max_piece}"
+                );
+                // Never much more than the largest frame so far needed.
+                assert!(
+                    ws.buf.len() <= largest + READ_CHUNK,
+                    "{} > {largest}",
+                    ws.buf.len()
+                );
+            }
+            // The script ends without a close frame: 1006, reported as EOF.
+            assert!(
+                matches!(ws.read_message(), Err(WsError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof)
+            );
+        }
+    }
+
+    #[test]
+    fn a_big_announced_length_costs_only_what_arrived() {
+        // 16 MiB announced (the limit), 100 bytes sent.
+        let mut input = vec![0x82, 0xFF];
+        input.extend_from_slice(&(16u64 << 20).to_be_bytes());
+        input.extend_from_slice(&[1, 2, 3, 4]);
+        input.extend_from_slice(&[0; 100]);
+        let (mut ws, _) = scripted(input, 10);
+        assert!(ws.read_message().is_err());
+        let (mut ws, _) = scripted(Vec::new(), 10);
+        // Drive `fill` by hand to see the buffer before the EOF drops it.
+        ws.buf[..14].copy_from_slice(&[0x82, 0xFF, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4]);
+        ws.end = 14;
+        let _ = ws.fill(Some(14 + (16 << 20)));
+        assert!(ws.buf.capacity() <= 2 * READ_CHUNK, "{}", ws.buf.capacity());
+    }
+
+    #[test]
+    fn pings_are_answered_and_a_close_is_echoed() {
+        let mut input = Vec::new();
+        frame::encode(true, OpCode::Ping, b"abc", Some([1, 2, 3, 4]), &mut input);
+        frame::encode(true, OpCode::Text, b"hi", Some([5, 6, 7, 8]), &mut input);
+        frame::encode(
+            true,
+            OpCode::Close,
+            &close::payload(4000, "bye"),
+            Some([9, 9, 9, 9]),
+            &mut input,
+        );
+        frame::encode(
+            true,
+            OpCode::Text,
+            b"ignored",
+            Some([1, 1, 1, 1]),
+            &mut input,
+        );
+        let (mut ws, out) = scripted(input, 3);
+        assert_eq!(ws.read_message().unwrap(), Some(Message::Text("hi".into())));
+        assert_eq!(ws.read_message().unwrap(), None);
+        assert_eq!(ws.read_message().unwrap(), None);
+        assert_eq!(ws.peer_close(), Some(&Some((4000, "bye".to_string()))));
+        assert_eq!(*out.lock().unwrap(), b"\x8a\x03abc\x88\x02\x0f\xa0");
+        assert!(matches!(ws.send_text("late"), Err(WsError::Closed)));
+    }
+
+    #[test]
+    fn garbage_ends_in_a_close_code_or_eof_never_a_panic() {
+        let mut rng = Rng::new();
+        for _ in 0..300 {
+            let len = rng.range(0, 300);
+            let (mut ws, out) = scripted(rng.bytes(len), 50);
+            let mut messages = 0;
+            let end = loop {
+                match ws.read_message() {
+                    Ok(Some(_)) => messages += 1,
+                    other => break other,
+                }
+                assert!(messages < 1000);
+            };
+            let out = out.lock().unwrap();
+            match end {
+                Err(WsError::Failed(v)) => {
+                    assert!([1002, 1007, 1009].contains(&v.code), "{v}");
+                    // We wrote a close frame (0x88, length, code) with it.
+                    let code = v.code.to_be_bytes();
+                    assert!(
+                        out.windows(4).any(|w| w[0] == 0x88 && w[2..] == code),
+                        "{out:x?}"
+                    );
+                }
+                Err(WsError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof),
+                Ok(None) => {} // a valid close frame among the garbage
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn vectored_write_survives_partial_writes() {
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"head", b"and the payload").unwrap();
+        assert_eq!(w.0, b"headand the payload");
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"", b"xy").unwrap();
+        assert_eq!(w.0, b"xy");
     }
 }

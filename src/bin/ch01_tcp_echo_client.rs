@@ -1,0 +1,73 @@
+//! `ch01_tcp_echo_client`: sends stdin (or `--message`) to a TCP echo
+//! server and prints what comes back. See `chapters/01-sockets.md`.
+
+use std::io::{self, BufRead, Read, Write};
+use std::process;
+
+use wirebook::ch01_sockets::tcp_echo;
+use wirebook::check::first_difference;
+use wirebook::cli::Args;
+
+const PROG: &str = "ch01_tcp_echo_client";
+
+/// Longest piece of stdin sent at once: a line longer than this is sent in
+/// pieces, so the client's memory is bounded whatever stdin holds.
+const MAX_PIECE: u64 = 64 * 1024;
+
+fn main() {
+    let mut args = Args::from_env(
+        PROG,
+        "Sends each line of stdin (or --message) to a TCP echo server, reads until\n\
+         as many bytes came back, and prints them.",
+        "[--addr HOST:PORT] [--message TEXT] [--timeout SECS] [--trace]",
+    );
+    args.describe("--addr HOST:PORT     the server (default 127.0.0.1:8888)");
+    args.describe("--message TEXT       send TEXT instead of reading stdin");
+    args.describe("--timeout SECS       connect, read and write timeout (default 5)");
+    args.describe("--trace              show every write and read on stderr");
+    args.handle_help();
+    let addr = args.addr("127.0.0.1:8888");
+    let message = args.value("--message");
+    let timeout = args.seconds("--timeout", std::time::Duration::from_secs(5));
+    let trace = args.flag("--trace");
+    args.finish();
+    if trace {
+        wirebook::trace::enable();
+    }
+    let stream = match tcp_echo::connect(addr, timeout) {
+        Ok(s) => s,
+        Err(e) => fail(format!("cannot connect to tcp://{addr}: {e}")),
+    };
+    let mut out = io::stdout().lock();
+    let mut send = |piece: &[u8]| {
+        let (echo, _reads) = match tcp_echo::roundtrip(&stream, piece) {
+            Ok(x) => x,
+            Err(e) => fail(e),
+        };
+        let _ = out.write_all(&echo);
+        let _ = out.flush();
+        if let Some(at) = first_difference(piece, &echo) {
+            fail(format!("the echo differs from what was sent at byte {at}"));
+        }
+    };
+    match message {
+        Some(m) => send(m.as_bytes()),
+        None => {
+            let mut stdin = io::stdin().lock();
+            let mut piece = Vec::new();
+            loop {
+                piece.clear();
+                match (&mut stdin).take(MAX_PIECE).read_until(b'\n', &mut piece) {
+                    Ok(0) => break,
+                    Ok(_) => send(&piece),
+                    Err(e) => fail(format!("reading stdin: {e}")),
+                }
+            }
+        }
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("{PROG}: error: {msg}");
+    process::exit(1)
+}
