@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use wirebook::ch07_downloads_and_uploads::client::{Timeouts, Url};
+use wirebook::ch03_urls_and_clients::client::Config;
+use wirebook::ch03_urls_and_clients::url::Url;
 use wirebook::ch07_downloads_and_uploads::download::{DownloadOptions, download};
 use wirebook::ch07_downloads_and_uploads::progress::format_bytes;
 use wirebook::cli::Args;
@@ -37,9 +38,14 @@ fn main() {
     let url = args.positional("URL");
     args.finish();
     let url = match Url::parse(&url) {
-        Ok(u) => u,
+        Ok(u) if u.http_parts().is_ok() => u,
+        Ok(u) => {
+            let e = u.http_parts().unwrap_err();
+            eprintln!("ch07_download: error: cannot fetch `{u}`: {e}");
+            std::process::exit(2);
+        }
         Err(e) => {
-            eprintln!("ch07_download: error: {e}");
+            eprintln!("ch07_download: error: invalid URL: {e}");
             std::process::exit(2);
         }
     };
@@ -51,9 +57,9 @@ fn main() {
         url,
         output,
         resume,
-        timeouts: Timeouts {
-            io: Duration::from_secs_f64(timeout),
-            ..Timeouts::default()
+        client: Config {
+            read_timeout: Duration::from_secs_f64(timeout),
+            ..Config::default()
         },
         quiet,
     };

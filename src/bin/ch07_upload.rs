@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use wirebook::ch07_downloads_and_uploads::client::{Timeouts, Url};
+use wirebook::ch03_urls_and_clients::client::Config;
+use wirebook::ch03_urls_and_clients::url::Url;
 use wirebook::ch07_downloads_and_uploads::upload::{DEFAULT_EXPECT_TIMEOUT, UploadOptions, upload};
 use wirebook::cli::Args;
 
@@ -39,9 +40,14 @@ fn main() {
         std::process::exit(2);
     }
     let url = match Url::parse(&url) {
-        Ok(u) => u,
+        Ok(u) if u.http_parts().is_ok() => u,
+        Ok(u) => {
+            let e = u.http_parts().unwrap_err();
+            eprintln!("ch07_upload: error: cannot fetch `{u}`: {e}");
+            std::process::exit(2);
+        }
         Err(e) => {
-            eprintln!("ch07_upload: error: {e}");
+            eprintln!("ch07_upload: error: invalid URL: {e}");
             std::process::exit(2);
         }
     };
@@ -49,9 +55,9 @@ fn main() {
         url,
         chunked,
         expect_timeout: (!no_expect).then(|| Duration::from_secs_f64(expect)),
-        timeouts: Timeouts {
-            io: Duration::from_secs_f64(timeout),
-            ..Timeouts::default()
+        client: Config {
+            read_timeout: Duration::from_secs_f64(timeout),
+            ..Config::default()
         },
     };
     match upload(&file, &opts) {

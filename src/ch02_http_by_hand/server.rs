@@ -118,10 +118,10 @@ impl Reply {
     /// The bytes on the wire: head, then body (unless HEAD).
     pub fn to_bytes(&self, date: &str) -> Vec<u8> {
         let mut head = ResponseHead::new(self.status);
-        if !self.body.is_empty() || self.status != 204 {
-            head.headers.append("Content-Type", self.content_type);
-        }
+        // 204 has no content, so no type and no length (RFC 9110 §8.6:
+        // a server MUST NOT send Content-Length with 204).
         if self.status != 204 {
+            head.headers.append("Content-Type", self.content_type);
             head.headers
                 .append("Content-Length", self.body.len().to_string());
         }

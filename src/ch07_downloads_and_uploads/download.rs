@@ -18,11 +18,12 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::client::{Timeouts, Url, get};
 use super::partfile::PartFile;
 use super::progress::Progress;
 use super::receive::plain_file_name;
 use crate::ch03_urls_and_clients::body::content_length;
+use crate::ch03_urls_and_clients::client::{Config, Request, request};
+use crate::ch03_urls_and_clients::url::Url;
 
 /// What to download where.
 #[derive(Debug, Clone)]
@@ -32,7 +33,8 @@ pub struct DownloadOptions {
     pub output: Option<PathBuf>,
     /// Resume from `TARGET.part` if there is one.
     pub resume: bool,
-    pub timeouts: Timeouts,
+    /// Chapter 3's client settings: timeouts and redirects.
+    pub client: Config,
     /// No progress display.
     pub quiet: bool,
 }
@@ -50,7 +52,7 @@ pub struct Summary {
 /// The file a URL is saved as when no `-o` is given: its last path segment,
 /// decoded, if that is a plain file name; `index.html` for a bare `/`.
 pub fn default_output(url: &Url) -> Result<PathBuf, String> {
-    let seg = url.last_segment();
+    let seg = url.path.rsplit('/').next().unwrap_or("");
     if seg.is_empty() {
         return Ok(PathBuf::from("index.html"));
     }
@@ -125,12 +127,13 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
             offset = 0;
         }
     }
-    let mut extra: Vec<(&str, String)> = Vec::new();
+    let mut req = Request::new("GET", opts.url.clone());
     if offset > 0 {
-        extra.push(("Range", format!("bytes={offset}-")));
-        extra.push(("If-Range", saved_validator.clone().unwrap_or_default()));
+        req.headers.append("Range", format!("bytes={offset}-"));
+        req.headers
+            .append("If-Range", saved_validator.clone().unwrap_or_default());
     }
-    let mut resp = get(&opts.url, &extra, opts.timeouts)?;
+    let mut resp = request(req, &opts.client).map_err(|e| io_err(e.to_string()))?;
     let status = resp.head.status;
     let headers = resp.head.headers.clone();
     let declared = content_length(&headers).map_err(io::Error::from)?;
@@ -180,7 +183,7 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
         }
         s => {
             let mut preview = Vec::new();
-            let _ = (&mut resp.body).take(200).read_to_end(&mut preview);
+            let _ = (&mut resp).take(200).read_to_end(&mut preview);
             return Err(io_err(format!(
                 "server answered {s} {}: {}",
                 resp.head.reason,
@@ -201,7 +204,7 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut written = offset;
     loop {
-        let n = match resp.body.read(&mut buf) {
+        let n = match resp.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
