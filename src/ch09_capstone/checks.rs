@@ -6,7 +6,7 @@ use super::json::{self, Value};
 use super::protocol::ClientMessage;
 use crate::ch08_websocket::client::connect_with;
 use crate::ch08_websocket::{Config, Message, WebSocket};
-use crate::check::{Check, Failure, Target, exchange, expect_status, nc_command};
+use crate::check::{Check, Failure, Target, exchange, expect_status, get, nc_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
@@ -44,18 +44,8 @@ pub fn all() -> Vec<Check> {
     ]
 }
 
-fn get(t: &Target, path: &str) -> (Vec<u8>, Result<crate::check::RawResponse, Failure>) {
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        t.authority()
-    )
-    .into_bytes();
-    let r = exchange(t, &req);
-    (req, r)
-}
-
 fn landing_page_links_the_chat(t: &Target) -> Result<(), Failure> {
-    let (req, r) = get(t, "/");
+    let (req, r) = get(t, "/", "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     let body = String::from_utf8_lossy(&r.body);
@@ -69,7 +59,7 @@ fn landing_page_links_the_chat(t: &Target) -> Result<(), Failure> {
 }
 
 fn hello_says_hello_world(t: &Target) -> Result<(), Failure> {
-    let (req, r) = get(t, "/hello");
+    let (req, r) = get(t, "/hello", "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     if r.body != b"Hello, world" {
@@ -102,7 +92,7 @@ fn echo_returns_the_body_verbatim(t: &Target) -> Result<(), Failure> {
 }
 
 fn chat_page_is_served(t: &Target) -> Result<(), Failure> {
-    let (req, r) = get(t, "/chat.html");
+    let (req, r) = get(t, "/chat.html", "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     let ct = r.head.headers.get("content-type").unwrap_or("");
