@@ -65,6 +65,19 @@ fn chapter_checks_pass() {
     assert_chapter_passes("ch09", server.addr);
 }
 
+/// The capstone is the earlier chapters composed, so their checks hold
+/// against it too. Not chapter 2's (they expect `GET /` to answer
+/// `Hello, world`; here `/` is the landing page) nor chapter 8's (they
+/// expect the WebSocket at `/`; here it is at `/ws/echo`).
+#[test]
+fn the_earlier_chapters_checks_pass_against_the_capstone() {
+    let uploads = TempDir::new("ch09-checks");
+    let server = start(&["--uploads", uploads.path.to_str().unwrap()]);
+    for chapter in ["ch03", "ch04", "ch05", "ch06", "ch07"] {
+        assert_chapter_passes(chapter, server.addr);
+    }
+}
+
 #[test]
 fn every_route_answers() {
     let uploads = TempDir::new("ch09-uploads");
