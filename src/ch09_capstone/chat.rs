@@ -161,9 +161,8 @@ fn write_loop(outbox: &super::room::Outbox, sender: &WsSender, reader_done: &mps
                 }
             },
             Next::Close(code, reason) => {
-                if code != close::NORMAL || !sender.is_closed() {
-                    let _ = sender.close(code, &reason);
-                }
+                // (Fails harmlessly if a close frame already went out.)
+                let _ = sender.close(code, &reason);
                 // The reader sees the peer's answer and ends; if the peer
                 // never answers, end it ourselves.
                 if let Err(mpsc::RecvTimeoutError::Timeout) = reader_done.recv_timeout(CLOSE_GRACE)
