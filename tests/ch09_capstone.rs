@@ -207,7 +207,8 @@ fn every_route_answers() {
 
 #[test]
 fn chat_broadcast_has_one_order_for_all_members() {
-    let server = start(&[]);
+    // Everyone talks as fast as possible: no rate limit.
+    let server = start(&["--chat-rate", "0"]);
     let t = Target::new(server.addr);
     const MEMBERS: usize = 5;
     const EACH: usize = 40;
@@ -280,7 +281,8 @@ fn seq(v: &Value) -> u64 {
 
 #[test]
 fn a_stuck_client_does_not_block_the_others_and_is_closed() {
-    let server = start(&[]);
+    // The talker floods to fill the stuck member's buffers: no rate limit.
+    let server = start(&["--chat-rate", "0"]);
     let t = Target::new(server.addr);
     // `stuck` joins and then never reads.
     let mut stuck = ChatClient::join(&t, "stuck").unwrap_or_else(|f| panic!("{f}"));
@@ -352,6 +354,20 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
     assert_eq!(close_code(&mut stuck.ws), Some(CLOSE_TOO_SLOW));
     drop(sender);
     drop(talker);
+}
+
+#[test]
+fn a_member_that_floods_is_told_to_slow_down() {
+    let server = start(&[]);
+    let t = Target::new(server.addr);
+    let mut a = ChatClient::join(&t, "flooder").unwrap_or_else(|f| panic!("{f}"));
+    for k in 0..100 {
+        a.say(&format!("{k}")).unwrap();
+    }
+    let e = a
+        .wait_for(200, "an error", |v| kind(v) == "error")
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert!(str_of(&e, "error").starts_with("slow down"), "{e:?}");
 }
 
 #[test]

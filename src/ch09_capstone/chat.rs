@@ -268,6 +268,7 @@ mod tests {
     fn a_stuck_member_is_closed_with_1008_and_the_others_go_on() {
         let room = Room::new(Limits {
             queue_capacity: 16,
+            says_per_second: 0,
             ..Limits::default()
         });
         let live = LiveSockets::new();

@@ -44,6 +44,14 @@ pub const MAX_TEXT_BYTES: usize = 2000;
 /// what the kernel's socket buffers hold).
 pub const QUEUE_CAPACITY: usize = 256;
 
+/// Messages a member may send per second, on average. Without a limit, one
+/// member sending as fast as its connection allows would fill every other
+/// member's queue and get the slower ones evicted.
+pub const SAYS_PER_SECOND: u32 = 10;
+/// How many messages a member may send at once before the rate applies
+/// (a burst of pasted lines).
+pub const SAY_BURST: u32 = 20;
+
 /// WebSocket close code for a member that fell too far behind (RFC 6455
 /// §7.4.1, 1008 Policy Violation).
 pub const CLOSE_TOO_SLOW: u16 = close::POLICY_VIOLATION;
@@ -60,6 +68,9 @@ pub struct Limits {
     pub max_nick_chars: usize,
     pub max_text_bytes: usize,
     pub queue_capacity: usize,
+    /// Average messages a second per member; 0: no limit.
+    pub says_per_second: u32,
+    pub say_burst: u32,
 }
 
 impl Default for Limits {
@@ -69,6 +80,8 @@ impl Default for Limits {
             max_nick_chars: MAX_NICK_CHARS,
             max_text_bytes: MAX_TEXT_BYTES,
             queue_capacity: QUEUE_CAPACITY,
+            says_per_second: SAYS_PER_SECOND,
+            say_burst: SAY_BURST,
         }
     }
 }
@@ -99,6 +112,10 @@ pub enum SayError {
     TooLong {
         limit: usize,
     },
+    /// Over the member's message rate: this message was dropped.
+    TooFast {
+        per_second: u32,
+    },
     /// This member is no longer in the room (evicted, or the room closed).
     NotInRoom,
 }
@@ -108,6 +125,10 @@ impl std::fmt::Display for SayError {
         match self {
             SayError::Empty => f.write_str("empty message"),
             SayError::TooLong { limit } => write!(f, "message longer than {limit} bytes"),
+            SayError::TooFast { per_second } => write!(
+                f,
+                "slow down: at most {per_second} messages a second (this one was dropped)"
+            ),
             SayError::NotInRoom => f.write_str("not in the room"),
         }
     }
@@ -130,6 +151,10 @@ struct State {
 struct Entry {
     nick: String,
     outbox: Arc<Outbox>,
+    /// Messages this member may send now (a token bucket: refilled at
+    /// `says_per_second`, at most `say_burst`).
+    tokens: f64,
+    refilled: Instant,
 }
 
 impl Room {
@@ -194,6 +219,8 @@ impl Room {
             Entry {
                 nick: nick.clone(),
                 outbox: outbox.clone(),
+                tokens: f64::from(self.limits.say_burst),
+                refilled: Instant::now(),
             },
         );
         let names: Vec<&str> = st.members.values().map(|e| e.nick.as_str()).collect();
@@ -242,11 +269,27 @@ impl Room {
                 limit: self.limits.max_text_bytes,
             });
         }
+        let limits = self.limits;
         let mut st = self.lock();
-        let nick = match st.members.get(&id) {
-            Some(e) if !st.closed => e.nick.clone(),
+        let closed = st.closed;
+        let e = match st.members.get_mut(&id) {
+            Some(e) if !closed => e,
             _ => return Err(SayError::NotInRoom),
         };
+        if limits.says_per_second > 0 {
+            let now = Instant::now();
+            let earned =
+                now.duration_since(e.refilled).as_secs_f64() * f64::from(limits.says_per_second);
+            e.tokens = (e.tokens + earned).min(f64::from(limits.say_burst));
+            e.refilled = now;
+            if e.tokens < 1.0 {
+                return Err(SayError::TooFast {
+                    per_second: limits.says_per_second,
+                });
+            }
+            e.tokens -= 1.0;
+        }
+        let nick = e.nick.clone();
         publish(
             &mut st,
             Event::Say {
@@ -592,6 +635,7 @@ mod tests {
     fn concurrent_senders_produce_one_order_for_all() {
         let room = Room::new(Limits {
             queue_capacity: 10_000,
+            says_per_second: 0,
             ..Limits::default()
         });
         let members: Vec<Arc<Member>> = (0..4)
@@ -648,6 +692,7 @@ mod tests {
         let cap = 8;
         let room = Room::new(Limits {
             queue_capacity: cap,
+            says_per_second: 0,
             ..Limits::default()
         });
         let stuck = room.join("stuck").unwrap();
@@ -692,6 +737,24 @@ mod tests {
             a.outbox().next(NOW),
             Next::Close(CLOSE_GOING_AWAY, "server shutting down".into())
         );
+    }
+
+    #[test]
+    fn a_member_that_floods_is_slowed_down_not_the_others() {
+        let room = Room::new(Limits {
+            says_per_second: 1,
+            say_burst: 5,
+            ..Limits::default()
+        });
+        let flooder = room.join("flooder").unwrap();
+        let calm = room.join("calm").unwrap();
+        let results: Vec<_> = (0..20).map(|k| flooder.say(&format!("{k}"))).collect();
+        let accepted = results.iter().filter(|r| r.is_ok()).count();
+        // The burst, plus at most what a slow machine refilled meanwhile.
+        assert!((5..=7).contains(&accepted), "{accepted} accepted");
+        assert!(results.contains(&Err(SayError::TooFast { per_second: 1 })));
+        // Someone else's budget is their own.
+        assert_eq!(calm.say("hello"), Ok(()));
     }
 
     #[test]
