@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use super::live::Live;
 use super::protocol::{self, ClientMessage};
-use super::room::{CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Room, SayError};
+use super::room::{
+    CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Outbox, Room, SayError,
+};
 use crate::ch08_websocket::close;
 use crate::ch08_websocket::{Message, WebSocket, WsError, WsSender};
 
@@ -146,7 +148,7 @@ fn complain(sender: &WsSender, what: &str) {
 
 /// The writer: outbox → socket, until a close is asked for or the reader
 /// is gone.
-fn write_loop(outbox: &super::room::Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) {
+fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) {
     loop {
         match outbox.next(WRITER_POLL) {
             Next::Send(text) => match sender.send_text(&text) {

@@ -18,6 +18,10 @@
 //!   member: its outbox is closed with [`CLOSE_TOO_SLOW`] (1008, *Policy
 //!   Violation*, RFC 6455 §7.4.1), its queue is dropped, and everyone else is
 //!   told it left. Its memory stays bounded by [`Limits::queue_capacity`].
+//! * **Nobody floods the others out.** Each member has a message rate (a
+//!   token bucket, [`SAYS_PER_SECOND`]); otherwise one member sending as
+//!   fast as it can would fill every queue and get the slower members
+//!   evicted for its sake.
 //!
 //! The first version of a chat usually loops over the members and writes to
 //! each socket in turn. With blocking sockets, like ours, one member that
