@@ -273,6 +273,9 @@ pub fn read_response(
                 return Err(Failure::new("connection closed inside the response head").got(&buf));
             }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // Linux may interrupt a read that has a timeout when the process
+            // is stopped and continued (signal(7)); that is not an answer.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 return Err(Failure::new(format!("no complete response head: {e}")).got(&buf));
             }

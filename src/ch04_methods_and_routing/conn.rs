@@ -40,6 +40,11 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a single read of a body, or a single write, may block.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// When others wait for a thread, how long a busy keep-alive connection may
+/// keep its worker before it is asked to reconnect (`Connection: close`):
+/// long enough that reconnecting is rare, short enough that a queued client
+/// does not wait long.
+pub const FAIR_SHARE: Duration = Duration::from_millis(100);
 /// How often a connection waiting for a request looks up from its read to
 /// ask the [`Supervisor`] whether it should give up its thread.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -63,6 +68,8 @@ pub struct ConnOptions {
     pub pressured_head_timeout: Duration,
     pub io_timeout: Duration,
     pub limits: HeadLimits,
+    /// See [`FAIR_SHARE`].
+    pub fair_share: Duration,
 }
 
 impl Default for ConnOptions {
@@ -73,6 +80,7 @@ impl Default for ConnOptions {
             pressured_head_timeout: Duration::from_secs(1),
             io_timeout: IO_TIMEOUT,
             limits: HeadLimits::SERVER,
+            fair_share: FAIR_SHARE,
         }
     }
 }
@@ -178,9 +186,19 @@ impl<'s> InBuf<'s> {
                 self.buf.resize(self.buf.len() * 2, 0);
             }
         }
-        let n = (&*self.stream).read(&mut self.buf[self.end..])?;
-        self.end += n;
-        Ok(n)
+        loop {
+            match (&*self.stream).read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                // Linux interrupts a read that has a timeout when the process
+                // is stopped and continued, even without signal handlers
+                // (signal(7)). Nothing happened to the connection: read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Takes what is buffered (for a protocol upgrade).
@@ -418,6 +436,7 @@ pub fn serve_accepted(
         };
         let mut idle_since = accepted;
         let mut head_clock = Some(accepted);
+        let turn_started = Instant::now();
         loop {
             match serve_one(
                 &stream,
@@ -427,7 +446,7 @@ pub fn serve_accepted(
                 service,
                 opts,
                 sup,
-                (idle_since, head_clock),
+                (idle_since, head_clock, turn_started),
             ) {
                 Next::KeepGoing => {
                     idle_since = Instant::now();
@@ -469,7 +488,7 @@ fn serve_one(
     service: &dyn Service,
     opts: &ConnOptions,
     sup: &dyn Supervisor,
-    (idle_since, head_clock): (Instant, Option<Instant>),
+    (idle_since, head_clock, turn_started): (Instant, Option<Instant>, Instant),
 ) -> Next {
     let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since, head_clock) {
         Ok(h) => h,
@@ -584,13 +603,22 @@ fn serve_one(
     if sup.shutting_down() {
         close = true;
     }
-    // Do not hold an idle connection while others wait for a thread, unless
-    // the client already sent its next request.
-    if sup.pressured() && inbuf.is_empty() {
+    // Others wait for a thread: after its fair share, a connection gives its
+    // worker up (unless the client already sent its next request) and the
+    // client reconnects, to the back of the queue.
+    if inbuf.is_empty() && turn_started.elapsed() >= opts.fair_share && sup.pressured() {
         close = true;
     }
     let upgrade = if resp.status == 101 {
-        resp.upgrade.take()
+        let f = resp.upgrade.take();
+        if f.is_none() {
+            // A 101 with nothing to take the connection over is a bug in
+            // the handler; the client would wait for a protocol that never
+            // starts.
+            resp = Response::error(500, "101 response without an upgrade handler");
+            close = true;
+        }
+        f
     } else {
         None
     };

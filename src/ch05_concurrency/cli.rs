@@ -67,7 +67,15 @@ impl ServerArgs {
         ))
         .describe("--quiet              no access log on stderr")
         .describe("--trace              dump the bytes on the wire to stderr");
-        args.handle_help();
+        // `--help` is answered by `args.finish()`, so that a binary can
+        // describe its own options after these.
+        if args.help_requested() {
+            return ServerArgs {
+                addr: crate::cli::resolve_addr(default_addr)
+                    .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+                config: d,
+            };
+        }
         let addr = args.addr(default_addr);
         let mut config = d;
         config.threads = args.parsed("--threads", config.threads);

@@ -16,8 +16,10 @@
 //!   `503 Service Unavailable` with `Retry-After` and closes, at once,
 //!   without giving the connection a worker.
 //! * **When connections wait for a worker** (the pool is saturated), a
-//!   worker does not keep an idle keep-alive connection: it closes it after
-//!   the current response, or as soon as it notices it idle. And a head
+//!   worker does not keep an idle keep-alive connection: it closes it as
+//!   soon as it notices it idle, and a busy one after its fair share of
+//!   time (100 ms) with `Connection: close`, so the client reconnects to
+//!   the back of the queue. And a head
 //!   that has taken longer than a second by then gets `408`. So idle
 //!   clients and slowloris clients (one byte a second) lose their worker
 //!   exactly when someone else needs it.
@@ -48,7 +50,8 @@ use super::pool::{PoolStats, ThreadPool};
 use crate::ch02_http_by_hand::head::HeadLimits;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{
-    ConnOptions, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry, Supervisor, serve_accepted,
+    ConnOptions, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry, Supervisor,
+    serve_accepted,
 };
 
 pub use super::cli::{ServerArgs, run_server, run_server_with};
@@ -125,6 +128,7 @@ impl Config {
             pressured_head_timeout: self.pressured_head_timeout,
             io_timeout: self.io_timeout,
             limits: self.limits,
+            fair_share: FAIR_SHARE,
         }
     }
 }
