@@ -389,3 +389,27 @@ fn memory_stays_flat_serving_a_1gib_file() {
         after - before
     );
 }
+
+#[test]
+fn shutdown_finishes_a_download_in_progress() {
+    let dir = TempDir::new("drain");
+    let data = Rng::new().bytes(24 << 20);
+    fs::write(dir.join("big.bin"), &data).unwrap();
+    let s = start(&dir.path, &[]);
+    let t = Target::new(s.addr);
+    let mut c = connect(&t).unwrap();
+    c.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Read a little, so the response is certainly under way...
+    let mut first = [0u8; 4096];
+    let n = std::io::Read::read(&mut c, &mut first).unwrap();
+    assert!(n > 0);
+    // ...then ask the server to stop, and read the rest.
+    s.signal(wirebook::testkit::SIGTERM);
+    let mut pending = first[..n].to_vec();
+    let r = read_response(&mut c, "GET", &mut pending).unwrap();
+    assert_eq!(r.head.status, 200);
+    assert!(r.body == data, "the body was cut short by the shutdown");
+    let status = s.wait_exit(std::time::Duration::from_secs(20));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}

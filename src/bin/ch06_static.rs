@@ -23,7 +23,7 @@ fn main() {
     args.describe("--root DIR           the directory to serve (default static)");
     args.describe("--listing            list directories that have no index.html");
     args.describe("--cache-control V    Cache-Control of files (default no-cache)");
-    args.describe("--uploads DIR        accept PUT /uploads/NAME into DIR, serve it back at GET");
+    args.describe("--uploads DIR        accept PUT /uploads/NAME into DIR (created if missing)");
     args.describe(&format!(
         "--upload-limit N     largest upload in bytes (default {DEFAULT_UPLOAD_LIMIT})"
     ));
@@ -51,13 +51,16 @@ fn main() {
     }
     let service: Arc<dyn Service> = match uploads {
         None => Arc::new(files),
-        Some(dir) => match UploadDir::new(&dir, limit) {
-            Ok(uploads) => Arc::new(FilesWithUploads { files, uploads }),
-            Err(e) => {
-                eprintln!("ch06_static: error: cannot accept uploads into {dir}: {e}");
-                std::process::exit(1);
+        // Created if missing, so `--uploads /tmp/uploads` just works.
+        Some(dir) => {
+            match std::fs::create_dir_all(&dir).and_then(|_| UploadDir::new(&dir, limit)) {
+                Ok(uploads) => Arc::new(FilesWithUploads { files, uploads }),
+                Err(e) => {
+                    eprintln!("ch06_static: error: cannot accept uploads into {dir}: {e}");
+                    std::process::exit(1);
+                }
             }
-        },
+        }
     };
     let service = if hello {
         let mut router = Router::new();

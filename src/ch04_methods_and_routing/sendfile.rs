@@ -122,15 +122,31 @@ pub fn send_file_to_socket(
 }
 
 /// Reads `len` bytes of `file` from `offset` into `out` (for small files,
-/// which go out in the same write as the head).
+/// which go out in the same write as the head). Positioned reads
+/// (`pread(2)`): no `lseek` first.
 pub fn read_range_into(
     file: &mut File,
     offset: u64,
     len: u64,
     out: &mut Vec<u8>,
 ) -> io::Result<u64> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.take(len).read_to_end(out).map(|n| n as u64)
+    use std::os::unix::fs::FileExt;
+    let start = out.len();
+    out.resize(start + len as usize, 0);
+    let mut done = 0usize;
+    while done < len as usize {
+        match file.read_at(&mut out[start + done..], offset + done as u64) {
+            Ok(0) => break, // the file is shorter than that
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    out.truncate(start + done);
+    Ok(done as u64)
 }
 
 #[cfg(test)]

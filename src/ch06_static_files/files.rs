@@ -8,14 +8,15 @@
 //! length. The file is never read into memory; chapter 5's server copies it
 //! to the socket with `io::copy`, which on Linux becomes `sendfile(2)`.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use super::conditional::{Precondition, Validators, evaluate, if_range_matches};
 use super::listing;
 use super::mime::content_type;
-use super::path::{PathError, canonical_root, has_trailing_slash, resolve};
+use super::path::{Opened, PathError, Root, has_trailing_slash, segments};
 use super::range::{RangeRequest, parse_range, unsatisfied_content_range};
 use crate::ch04_methods_and_routing::{Body, Method, Request, Response, Service};
 
@@ -29,7 +30,7 @@ pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 /// A directory served read-only over HTTP (GET and HEAD).
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
-    root: PathBuf,
+    root: Arc<Root>,
     listing: bool,
     cache_control: String,
 }
@@ -38,7 +39,7 @@ impl StaticFiles {
     /// Serves `root` (which must be an existing directory).
     pub fn new(root: impl AsRef<Path>) -> io::Result<StaticFiles> {
         Ok(StaticFiles {
-            root: canonical_root(root.as_ref())?,
+            root: Arc::new(Root::new(root.as_ref())?),
             listing: false,
             cache_control: DEFAULT_CACHE_CONTROL.to_string(),
         })
@@ -58,7 +59,7 @@ impl StaticFiles {
 
     /// The canonical root directory.
     pub fn root(&self) -> &Path {
-        &self.root
+        self.root.path()
     }
 
     /// Answers `req` for the (still percent-encoded) path `raw_path`, which
@@ -68,14 +69,15 @@ impl StaticFiles {
             return Response::error(405, format!("{} is not allowed here", req.method))
                 .header("Allow", "GET, HEAD");
         }
-        let target = match resolve(&self.root, raw_path) {
-            Ok(p) => p,
+        let segs = match segments(raw_path) {
+            Ok(s) => s,
             Err(e) => return Response::error(e.status(), e),
         };
-        let Ok(meta) = fs::metadata(&target) else {
-            return Response::error(404, PathError::NotFound);
+        let opened = match self.root.open(&segs) {
+            Ok(o) => o,
+            Err(e) => return Response::error(e.status(), e),
         };
-        if meta.is_dir() {
+        if opened.meta.is_dir() {
             if !has_trailing_slash(raw_path) {
                 // RFC 9110 §15.4.2: the directory's URL ends with `/`, so
                 // relative links in its index resolve inside it.
@@ -86,29 +88,24 @@ impl StaticFiles {
                 return Response::error(301, format!("see {location}"))
                     .header("Location", location);
             }
-            // index.html may itself be a symlink: check it like any path.
-            let index = target.join(INDEX_FILE);
-            if let Ok(canon) = index.canonicalize() {
-                if !canon.starts_with(&self.root) {
-                    return Response::error(403, PathError::Outside);
+            // index.html may itself be a symlink: it is checked like any path.
+            let mut index = segs;
+            index.push(INDEX_FILE.to_string());
+            return match self.root.open(&index) {
+                Ok(index) if index.meta.is_file() => self.serve_open(req, index),
+                Ok(_) | Err(PathError::NotFound) if self.listing => {
+                    self.listing_page(&opened.path, raw_path)
                 }
-                if canon.is_file() {
-                    return self.serve_file(req, &canon);
+                Ok(_) | Err(PathError::NotFound) => {
+                    Response::error(404, "directory has no index.html")
                 }
-            }
-            if self.listing {
-                return self.listing_page(&target, raw_path);
-            }
-            return Response::error(404, "directory has no index.html");
-        }
-        if !meta.is_file() {
-            // FIFOs, sockets, devices: opening a FIFO would block a worker.
-            return Response::error(403, "not a regular file");
+                Err(e) => Response::error(e.status(), e),
+            };
         }
         if has_trailing_slash(raw_path) {
             return Response::error(404, "not a directory");
         }
-        self.serve_file(req, &target)
+        self.serve_open(req, opened)
     }
 
     fn listing_page(&self, dir: &Path, raw_path: &str) -> Response {
@@ -123,26 +120,10 @@ impl StaticFiles {
         }
     }
 
-    /// Answers with the file at `path` (already resolved and checked).
-    pub fn serve_file(&self, req: &Request<'_>, path: &Path) -> Response {
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Response::error(404, PathError::NotFound);
-            }
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return Response::error(403, "permission denied");
-            }
-            Err(e) => return Response::error(500, format!("cannot open the file: {e}")),
-        };
-        // The metadata of the *open* file (fstat), so the validators and the
-        // length describe exactly the bytes that will be sent, even if the
-        // path is replaced meanwhile.
-        let meta = match file.metadata() {
-            Ok(m) if m.is_file() => m,
-            Ok(_) => return Response::error(403, "not a regular file"),
-            Err(e) => return Response::error(500, format!("cannot stat the file: {e}")),
-        };
+    /// Answers with an opened, checked regular file.
+    fn serve_open(&self, req: &Request<'_>, opened: Opened) -> Response {
+        let Opened { file, meta, path } = opened;
+        let path = path.as_path();
         let len = meta.len();
         let v = Validators::from_metadata(&meta);
         let validators = |r: Response| {
@@ -211,6 +192,7 @@ impl Service for StaticFiles {
 mod tests {
     use super::*;
     use crate::testkit::TempDir;
+    use std::fs;
     use std::io::{Read, Seek, SeekFrom};
 
     fn setup() -> (TempDir, StaticFiles) {

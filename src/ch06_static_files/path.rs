@@ -19,6 +19,7 @@
 //! inside the root that points outside it.
 
 use std::fmt;
+use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,10 @@ pub enum PathError {
     NotOriginForm,
     /// Resolves (through a symlink) to something outside the root.
     Outside,
+    /// Not a regular file or directory (a FIFO, socket or device).
+    NotRegular,
+    /// The file system refused to open it.
+    Forbidden,
     /// Nothing there.
     NotFound,
 }
@@ -48,7 +53,7 @@ impl PathError {
     /// one that leaves the root, 404 for a missing file.
     pub fn status(&self) -> u16 {
         match self {
-            PathError::Outside => 403,
+            PathError::Outside | PathError::NotRegular | PathError::Forbidden => 403,
             PathError::NotFound => 404,
             _ => 400,
         }
@@ -64,6 +69,8 @@ impl fmt::Display for PathError {
             PathError::DotSegment => "`.` or `..` segment in path",
             PathError::NotOriginForm => "path must start with `/` and have no empty segments",
             PathError::Outside => "path leaves the served directory",
+            PathError::NotRegular => "not a regular file",
+            PathError::Forbidden => "permission denied",
             PathError::NotFound => "no such file",
         })
     }
@@ -132,6 +139,222 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<PathBuf, PathError> {
         return Err(PathError::Outside);
     }
     Ok(canonical)
+}
+
+/// A file opened for serving, proven to lie under the root.
+#[derive(Debug)]
+pub struct Opened {
+    pub file: File,
+    /// `fstat` of the open file: what will be served, even if the path is
+    /// replaced meanwhile.
+    pub meta: Metadata,
+    /// The path it was opened by (root + segments; its name gives the type).
+    pub path: PathBuf,
+}
+
+/// The served directory: its canonical path, and an open descriptor for
+/// `openat2(2)`.
+#[derive(Debug)]
+pub struct Root {
+    path: PathBuf,
+    dir: File,
+}
+
+impl Root {
+    /// Opens `root` (canonicalized once, at start-up).
+    pub fn new(root: &Path) -> io::Result<Root> {
+        let path = canonical_root(root)?;
+        let dir = File::open(&path)?;
+        Ok(Root { path, dir })
+    }
+
+    /// The canonical path of the root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file that checked `segments` name under the root, and
+    /// makes sure the file **actually opened** lies under it.
+    ///
+    /// This turns [`resolve`] around. Canonicalizing a path and then opening
+    /// it looks the path up twice, and between the two someone could swap a
+    /// directory for a symlink. Here the check is on the open file:
+    ///
+    /// * On Linux ≥ 5.6, `openat2(2)` with `RESOLVE_BENEATH` opens relative
+    ///   to the root's descriptor and the *kernel* refuses, in the same
+    ///   lookup, any step that would leave it (`..`, a symlink out, an
+    ///   absolute symlink): one system call, no race.
+    /// * Otherwise (older kernel, or an absolute symlink that `openat2`
+    ///   refuses on principle), it opens normally and asks the kernel which
+    ///   file it got: `/proc/self/fd/N` links to its real path, which is
+    ///   then checked by components; where `/proc` is missing,
+    ///   `canonicalize` does it.
+    ///
+    /// FIFOs, sockets and devices are refused (`O_NONBLOCK` keeps a FIFO
+    /// from blocking the open).
+    pub fn open(&self, segments: &[String]) -> Result<Opened, PathError> {
+        let mut path = self.path.clone();
+        path.extend(segments);
+        let file = match sys::open_beneath(&self.dir, segments) {
+            Some(Ok(f)) => f,
+            Some(Err(e)) if e.raw_os_error() != Some(sys::EXDEV) => {
+                return Err(open_error(&e));
+            }
+            // Not supported here, or refused as leaving the root: decide
+            // with the real path of what a plain open gives.
+            _ => open_then_check(&self.path, &path)?,
+        };
+        let meta = file.metadata().map_err(|_| PathError::NotFound)?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(PathError::NotRegular);
+        }
+        Ok(Opened { file, meta, path })
+    }
+}
+
+fn open_error(e: &io::Error) -> PathError {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => PathError::Forbidden,
+        _ => PathError::NotFound,
+    }
+}
+
+/// The fallback: a plain open (non-blocking where we know the flag), then
+/// a containment check on the real path of the open file.
+fn open_then_check(root: &Path, path: &Path) -> Result<File, PathError> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    if let Some(flag) = sys::O_NONBLOCK {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(flag);
+    } else {
+        // No O_NONBLOCK value known here: refuse anything but files and
+        // directories before opening.
+        let m = std::fs::metadata(path).map_err(|_| PathError::NotFound)?;
+        if !m.is_file() && !m.is_dir() {
+            return Err(PathError::NotRegular);
+        }
+    }
+    let file = opts.open(path).map_err(|e| open_error(&e))?;
+    use std::os::fd::AsRawFd;
+    let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .or_else(|_| path.canonicalize())
+        .map_err(|_| PathError::NotFound)?;
+    // Component-wise containment, on the file we hold.
+    if !real.starts_with(root) {
+        return Err(PathError::Outside);
+    }
+    Ok(file)
+}
+
+/// The two Linux-specific pieces, declared by hand (std has no binding and
+/// the crate takes no `libc` dependency for them).
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )
+))]
+mod sys {
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Same value on x86, ARM and RISC-V.
+    pub const O_NONBLOCK: Option<i32> = Some(0o4000);
+    const O_CLOEXEC: u64 = 0o2000000;
+    /// `openat2` has one number on every architecture (it is newer than
+    /// the unification of syscall tables).
+    const SYS_OPENAT2: i64 = 437;
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_BENEATH: u64 = 0x08;
+    pub const EXDEV: i32 = 18;
+    const ENOSYS: i32 = 38;
+    const EPERM: i32 = 1;
+    const E2BIG: i32 = 7;
+    const EINVAL: i32 = 22;
+
+    /// `struct open_how` (linux/openat2.h).
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+
+    unsafe extern "C" {
+        fn syscall(number: i64, ...) -> i64;
+    }
+
+    static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+    /// `openat2(dir, "a/b/c", O_RDONLY|O_NONBLOCK|O_CLOEXEC, RESOLVE_BENEATH)`.
+    /// `None` when the kernel does not have it (remembered, so it is asked
+    /// only once).
+    pub fn open_beneath(dir: &File, segments: &[String]) -> Option<io::Result<File>> {
+        if UNSUPPORTED.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rel = if segments.is_empty() {
+            ".".to_string()
+        } else {
+            segments.join("/")
+        };
+        // Checked segments contain no NUL, so this cannot fail.
+        let c = std::ffi::CString::new(rel).ok()?;
+        let how = OpenHow {
+            flags: O_NONBLOCK.unwrap_or(0) as u64 | O_CLOEXEC,
+            mode: 0,
+            resolve: RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+        };
+        // SAFETY: a valid directory descriptor, a NUL-terminated path and a
+        // properly sized `open_how` that outlive the call; the returned
+        // descriptor is owned by nobody else.
+        let fd = unsafe {
+            syscall(
+                SYS_OPENAT2,
+                dir.as_raw_fd() as i64,
+                c.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if fd >= 0 {
+            return Some(Ok(unsafe { File::from_raw_fd(fd as i32) }));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            // No openat2 (kernel < 5.6) or a seccomp filter that forbids it.
+            Some(ENOSYS) | Some(EPERM) | Some(E2BIG) | Some(EINVAL) => {
+                UNSUPPORTED.store(true, Ordering::Relaxed);
+                None
+            }
+            _ => Some(Err(e)),
+        }
+    }
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )
+)))]
+mod sys {
+    use std::fs::File;
+    use std::io;
+
+    pub const O_NONBLOCK: Option<i32> = None;
+    pub const EXDEV: i32 = 18;
+
+    pub fn open_beneath(_: &File, _: &[String]) -> Option<io::Result<File>> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -223,6 +446,60 @@ mod tests {
         assert_eq!(segments("/caf%C3%A9.txt").unwrap(), vec!["café.txt"]);
         assert_eq!(segments("/..a/b..").unwrap(), vec!["..a", "b.."]);
         assert!(has_trailing_slash("/a/"));
+    }
+
+    fn segs(p: &str) -> Vec<String> {
+        segments(p).unwrap()
+    }
+
+    #[test]
+    fn root_open_refuses_what_resolve_refuses() {
+        let t = TempDir::new("open");
+        let root = t.join("root");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::write(root.join("sub/f.txt"), "x").unwrap();
+        fs::write(t.join("outside.txt"), "x").unwrap();
+        use std::os::unix::fs::symlink as link;
+        link(t.join("outside.txt"), root.join("out")).unwrap();
+        link("../outside.txt", root.join("rel-out")).unwrap();
+        link(t.path.clone(), root.join("up")).unwrap();
+        link("sub/f.txt", root.join("rel-in")).unwrap();
+        link(root.join("sub/f.txt"), root.join("abs-in")).unwrap();
+        let r = Root::new(&root).unwrap();
+        let o = r.open(&segs("/sub/f.txt")).unwrap();
+        assert_eq!(o.path, r.path().join("sub/f.txt"));
+        assert!(o.meta.is_file());
+        assert!(r.open(&segs("/")).unwrap().meta.is_dir());
+        // Symlinks that stay inside work, relative or absolute.
+        assert!(r.open(&segs("/rel-in")).unwrap().meta.is_file());
+        assert!(r.open(&segs("/abs-in")).unwrap().meta.is_file());
+        for out in ["/out", "/rel-out", "/up/outside.txt"] {
+            assert_eq!(r.open(&segs(out)).unwrap_err(), PathError::Outside, "{out}");
+        }
+        assert_eq!(r.open(&segs("/nope")).unwrap_err(), PathError::NotFound);
+        // The fallback (no openat2) decides the same.
+        for (p, want) in [
+            ("/sub/f.txt", None),
+            ("/abs-in", None),
+            ("/out", Some(PathError::Outside)),
+        ] {
+            let got = open_then_check(r.path(), &r.path().join(&p[1..])).err();
+            assert_eq!(got, want, "{p}");
+        }
+    }
+
+    #[test]
+    fn fifos_are_refused_without_blocking() {
+        let t = TempDir::new("fifo");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(t.join("pipe"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return; // no mkfifo here
+        }
+        let r = Root::new(&t.path).unwrap();
+        assert_eq!(r.open(&segs("/pipe")).unwrap_err(), PathError::NotRegular);
     }
 
     #[test]

@@ -96,6 +96,11 @@ impl UploadDir {
             Ok(n) => n,
             Err(why) => return Response::error(400, why),
         };
+        if req.header("content-range").is_some() {
+            // RFC 9110 §14.5: a partial PUT that the server does not
+            // support MUST be refused, or the part would replace the file.
+            return Response::error(400, "partial PUT (Content-Range) is not supported");
+        }
         if let Some(n) = req.body.content_length()
             && n > self.limit
         {
@@ -187,6 +192,20 @@ mod tests {
         assert_eq!(put(&u, "a.bin", b"second").status, 204);
         assert_eq!(fs::read(t.join("a.bin")).unwrap(), b"second");
         assert_eq!(fs::read_dir(&t.path).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn partial_put_is_refused() {
+        let t = TempDir::new("recv");
+        let u = UploadDir::new(&t.path, 100).unwrap();
+        let mut req = Request::for_test(
+            Method::Put,
+            "/uploads/p.bin",
+            &[("Content-Range", "bytes 0-2/10")],
+            b"abc",
+        );
+        assert_eq!(u.serve(&mut req, "p.bin").status, 400);
+        assert_eq!(fs::read_dir(&t.path).unwrap().count(), 0);
     }
 
     #[test]
