@@ -15,7 +15,7 @@ fn main() {
         "[--addr HOST:PORT] [--root DIR] [--uploads DIR] [--chat-rate N] [--threads N] [--quiet] [--trace]",
     );
     args.describe("--root DIR           the static directory (default static)")
-        .describe("--uploads DIR        accept PUT /uploads/NAME into DIR (default: off)")
+        .describe("--uploads DIR        accept PUT /uploads/NAME into DIR (created if missing)")
         .describe(&format!(
             "--chat-rate N        chat messages a second per member, 0 = no limit (default {})",
             room::SAYS_PER_SECOND

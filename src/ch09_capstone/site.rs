@@ -47,8 +47,8 @@ impl SiteOptions {
     }
 }
 
-/// Builds the site. Fails if the static root (or the uploads directory)
-/// is not a directory.
+/// Builds the site. Fails if the static root is not a directory, or the
+/// uploads directory cannot be created.
 pub fn build(opts: &SiteOptions) -> io::Result<App> {
     let files = StaticFiles::new(&opts.root)?;
     let mut app = App::with_router(notes::app());
@@ -80,6 +80,8 @@ pub fn build(opts: &SiteOptions) -> io::Result<App> {
 
     match &opts.uploads {
         Some(dir) => {
+            // Created if missing, as chapter 6's binary does.
+            std::fs::create_dir_all(dir)?;
             let uploads = UploadDir::new(dir, DEFAULT_UPLOAD_LIMIT)?;
             app.fallback(FilesWithUploads { files, uploads });
         }
