@@ -15,7 +15,7 @@ use wirebook::ch09_capstone::json::Value;
 use wirebook::ch09_capstone::room::{CLOSE_GOING_AWAY, CLOSE_TOO_SLOW};
 use wirebook::check::{Target, assert_chapter_passes, exchange};
 use wirebook::rng::Rng;
-use wirebook::testkit::{SIGTERM, Server, TempDir};
+use wirebook::testkit::{SIGINT, Server, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirebook");
 
@@ -418,7 +418,7 @@ fn five_hundred_websockets_do_not_stop_http() {
 }
 
 #[test]
-fn shutdown_closes_every_websocket_with_1001_and_exits_0() {
+fn ctrl_c_closes_every_websocket_with_1001_and_exits_0() {
     let server = start(&[]);
     let t = Target::new(server.addr);
     let mut echoes: Vec<WebSocket> = (0..3).map(|_| ws(&server, "/ws/echo")).collect();
@@ -432,7 +432,7 @@ fn shutdown_closes_every_websocket_with_1001_and_exits_0() {
     b.wait_for(5, "a's message", |v| str_of(v, "text") == "last words")
         .unwrap_or_else(|f| panic!("{f}"));
     let mut chats = vec![a.ws, b.ws];
-    server.signal(SIGTERM);
+    server.signal(SIGINT); // what Ctrl-C sends
     // Each client reads (and answers) the server's close frame.
     let readers: Vec<_> = echoes
         .into_iter()
@@ -444,7 +444,7 @@ fn shutdown_closes_every_websocket_with_1001_and_exits_0() {
     }
     let status = server
         .wait_exit(Duration::from_secs(10))
-        .expect("the server exits after SIGTERM");
+        .expect("the server exits after SIGINT");
     assert!(status.success(), "exit status {status}");
 }
 
