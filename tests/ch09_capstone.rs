@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::{Config, Message, WebSocket};
+use wirebook::ch09_capstone::chat::MAX_MESSAGE_BYTES;
 use wirebook::ch09_capstone::checks::{ChatClient, kind, str_of};
 use wirebook::ch09_capstone::json::Value;
-use wirebook::ch09_capstone::room::{CLOSE_GOING_AWAY, CLOSE_TOO_SLOW};
+use wirebook::ch09_capstone::room::{CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, MAX_TEXT_BYTES};
 use wirebook::check::{Target, assert_chapter_passes, exchange};
 use wirebook::rng::Rng;
 use wirebook::testkit::{SIGINT, Server, TempDir};
@@ -354,6 +355,45 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
     assert_eq!(close_code(&mut stuck.ws), Some(CLOSE_TOO_SLOW));
     drop(sender);
     drop(talker);
+}
+
+#[test]
+fn the_chat_refuses_bad_input_clearly() {
+    let server = start(&[]);
+    let t = Target::new(server.addr);
+    // Not JSON, not a known message, saying before joining: an error each,
+    // and the connection stays usable.
+    let mut c = ws(&server, "/ws/chat");
+    for bad in [
+        "not json",
+        r#"{"type":"dance"}"#,
+        r#"{"type":"say","text":"hi"}"#,
+    ] {
+        c.send_text(bad).unwrap();
+        match c.read_message().unwrap() {
+            Some(Message::Text(t)) => assert!(t.contains(r#""type":"error""#), "{bad}: {t}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    // A message over the limit: 1009 (chapter 8 enforces the limit).
+    let mut big = ChatClient::join(&t, "big").unwrap_or_else(|f| panic!("{f}"));
+    let huge = format!(
+        r#"{{"type":"say","text":"{}"}}"#,
+        "z".repeat(MAX_MESSAGE_BYTES)
+    );
+    big.ws.send_text(&huge).unwrap();
+    assert_eq!(close_code(&mut big.ws), Some(1009));
+    // A binary message: 1003.
+    let mut bin = ChatClient::join(&t, "bin").unwrap_or_else(|f| panic!("{f}"));
+    bin.ws.send_binary(b"\x00").unwrap();
+    assert_eq!(close_code(&mut bin.ws), Some(1003));
+    // A text over the room's limit but under the frame limit: an error.
+    let mut long = ChatClient::join(&t, "long").unwrap_or_else(|f| panic!("{f}"));
+    long.say(&"w".repeat(MAX_TEXT_BYTES + 1)).unwrap();
+    let e = long
+        .wait_for(10, "an error", |v| kind(v) == "error")
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert!(str_of(&e, "error").contains("longer than"), "{e:?}");
 }
 
 #[test]
