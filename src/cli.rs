@@ -64,21 +64,33 @@ impl Args {
             self.prog,
             self.usage
         );
-        if !self.options_help.is_empty() {
-            s.push_str("\nOptions:\n");
-            for line in &self.options_help {
-                s.push_str("  ");
-                s.push_str(line);
-                s.push('\n');
-            }
+        // Each described line is "OPTION  explanation" (two spaces or more
+        // between them); the explanations line up in one column, wide enough
+        // for the longest option, whatever spacing each caller used.
+        let help = ("-h, --help", "print this help and exit");
+        let rows: Vec<(&str, &str)> = self
+            .options_help
+            .iter()
+            .map(|line| match line.find("  ") {
+                Some(i) => (&line[..i], line[i..].trim_start()),
+                None => (line.as_str(), ""),
+            })
+            .chain(std::iter::once(help))
+            .collect();
+        let width = rows.iter().map(|(opt, _)| opt.len()).max().unwrap_or(0) + 2;
+        let width = width.max(21);
+        s.push_str("\nOptions:\n");
+        for (opt, text) in rows {
+            s.push_str(format!("  {opt:width$}{text}").trim_end());
+            s.push('\n');
         }
-        s.push_str("  -h, --help           print this help and exit\n");
         s
     }
 
-    /// Adds a line to the `Options:` section of `--help`. Call it for each
-    /// option before [`Args::finish`] (or before the first error) so the help
-    /// is complete.
+    /// Adds a line to the `Options:` section of `--help`: the option, two
+    /// spaces or more, and what it does (the help text lines these up).
+    /// Call it for each option before [`Args::finish`] (or before the first
+    /// error) so the help is complete.
     pub fn describe(&mut self, line: &str) -> &mut Self {
         self.options_help.push(line.to_string());
         self
@@ -304,6 +316,23 @@ mod tests {
         assert!(!a.flag("--quiet"));
         assert_eq!(a.next_positional().as_deref(), Some("x"));
         assert_eq!(a.next_positional(), None);
+    }
+
+    #[test]
+    fn help_lines_up_every_explanation() {
+        let mut a = args(&[]);
+        a.describe("--addr HOST:PORT      where to listen")
+            .describe("--request-timeout SECS  longest time for a request")
+            .describe("--quiet  no log");
+        let help = a.help_text();
+        let columns: Vec<usize> = help
+            .lines()
+            .skip_while(|l| *l != "Options:")
+            .skip(1)
+            .map(|l| l.len() - l.split("  ").last().unwrap().len())
+            .collect();
+        assert_eq!(columns.len(), 4, "{help}");
+        assert!(columns.iter().all(|&c| c == columns[0]), "{help}");
     }
 
     #[test]

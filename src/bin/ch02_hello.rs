@@ -22,7 +22,7 @@ fn main() {
     args.describe("--trace              dump request and response heads to stderr");
     args.describe("--quiet              no access-log line per request");
     args.describe("--read-timeout SECS  longest wait for one read (default 5)");
-    args.describe("--request-timeout SECS longest time to send a whole request (default 10)");
+    args.describe("--request-timeout SECS  longest time to send a whole request (default 10)");
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let trace = args.flag("--trace");

@@ -30,7 +30,9 @@ fn main() {
         "--max-redirects N    follow at most N redirects (default {}; 0 = none)",
         client::MAX_REDIRECTS
     ));
-    args.describe("--timeout SECS       connect and read timeout (default 10 and 30)");
+    args.describe(
+        "--timeout SECS       connect and read timeout (default: 10 to connect, 30 a read)",
+    );
     args.handle_help();
     let include = args.flag("-i") | args.flag("--include");
     let trace = args.flag("--trace");

@@ -25,7 +25,7 @@ fn main() {
     args.describe("--cache-control V    Cache-Control of files (default no-cache)");
     args.describe("--uploads DIR        accept PUT /uploads/NAME into DIR (created if missing)");
     args.describe(&format!(
-        "--upload-limit N     largest upload in bytes (default {DEFAULT_UPLOAD_LIMIT})"
+        "--upload-limit BYTES  largest upload accepted; larger ones get 413 (default {DEFAULT_UPLOAD_LIMIT})"
     ));
     args.describe(
         "--hello              also answer GET /hello with `Hello, world` (benchmark probe)",

@@ -17,7 +17,7 @@ fn main() {
         "ch08_ws_client",
         "Connects to a WebSocket server: stdin lines become text messages,\n\
          incoming messages are printed. Masks every frame with a fresh random key.",
-        "URL [--protocol NAME] [--trace]",
+        "URL [--protocol NAME] [--timeout SECS] [--trace]",
     );
     args.describe("URL                  ws://host:port/path");
     args.describe("--protocol NAME      offer this subprotocol");

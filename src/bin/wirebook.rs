@@ -9,7 +9,7 @@ use wirebook::cli::Args;
 fn main() {
     let mut args = Args::from_env(
         "wirebook",
-        "The book's capstone: the landing page, /hello, /echo, /notes, static files, \
+        "The book's capstone: the landing page, /hello, /echo, /notes, static files,\n\
          uploads, and WebSockets (/ws/echo, /ws/hello, /ws/chat) on one server.\n\
          Open http://ADDR/ in a browser; /chat.html is the live chat.",
         "[--addr HOST:PORT] [--root DIR] [--uploads DIR] [--chat-rate N] [--threads N] [--quiet] [--trace]",
