@@ -10,7 +10,7 @@ fn main() {
         "Runs a chapter's black-box checks against a running server (yours or the book's).\n\
          Each failing check shows what was sent, what was expected, what came back,\n\
          the first wrong byte, and a curl/nc command that reproduces it.",
-        "CHAPTER [--addr HOST:PORT] [--list]",
+        "CHAPTER [--addr HOST:PORT] [--list] [--timeout SECS]",
     );
     args.describe("CHAPTER              ch01 … ch09");
     args.describe("--addr HOST:PORT     the server to check (default 127.0.0.1:8888)");
@@ -19,7 +19,7 @@ fn main() {
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let list = args.flag("--list");
-    let timeout: f64 = args.parsed("--timeout", 5.0);
+    let timeout = args.seconds("--timeout", check::CHECK_TIMEOUT);
     let chapter = args.positional("CHAPTER (ch01 … ch09)");
     let Some(checks) = check::chapter(&chapter) else {
         args.fail(format!(
@@ -28,8 +28,9 @@ fn main() {
     };
     args.finish();
     if list {
+        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0) + 2;
         for c in &checks {
-            println!("{:40} {}", c.name, c.about);
+            println!("{:width$}{}", c.name, c.about);
         }
         return;
     }
@@ -38,9 +39,7 @@ fn main() {
         std::process::exit(1);
     }
     let mut target = Target::new(addr);
-    if timeout.is_finite() && timeout > 0.0 {
-        target.timeout = std::time::Duration::from_secs_f64(timeout);
-    }
+    target.timeout = timeout;
     println!("checking {chapter} against {addr}");
     let report = check::run(&checks, &target, &mut std::io::stdout());
     std::process::exit(if report.failed.is_empty() { 0 } else { 1 });
