@@ -179,8 +179,9 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-/// Writes `resp` (head and body) to `out`. A `Body::File` is copied with
-/// `io::copy`, which uses `sendfile(2)` on Linux when `out` is a socket.
+/// Writes `resp` (head and body) to `out`. A `Body::File` goes out with
+/// [`FileSink::send_file`]: `sendfile(2)` when `out` is a TCP socket on
+/// Linux (`io::copy` no longer does that by itself: see [`super::sendfile`]).
 pub fn write_response<W: FileSink>(
     out: &mut W,
     resp: &mut Response,

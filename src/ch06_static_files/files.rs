@@ -5,8 +5,8 @@
 //! the URL to a file, [`super::conditional`] answers revalidations with 304,
 //! [`super::range`] answers partial requests with 206, [`super::mime`] names
 //! the type. The body is a [`Body::File`]: an open file, an offset and a
-//! length. The file is never read into memory; chapter 5's server copies it
-//! to the socket with `io::copy`, which on Linux becomes `sendfile(2)`.
+//! length. The file is never read into memory; chapter 5's server sends it
+//! to the socket with `sendfile(2)` ([`crate::ch04_methods_and_routing::sendfile`]).
 
 use std::fs::File;
 use std::io;

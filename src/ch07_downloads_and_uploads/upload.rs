@@ -1,8 +1,9 @@
 //! `ch07_upload`: a `PUT` streamed from disk.
 //!
-//! The body never sits in memory: with a `Content-Length` it is copied
-//! from the file to the socket with `io::copy` (which is `sendfile(2)` on
-//! Linux, as in chapter 6); with `--chunked` it goes out in 64 KiB chunks.
+//! The body never sits in memory: with a `Content-Length` it goes from the
+//! file to the socket with `sendfile(2)`, as chapter 6's server sends files
+//! ([`crate::ch04_methods_and_routing::sendfile`]); with `--chunked` it goes
+//! out in 64 KiB chunks.
 //!
 //! `Expect: 100-continue` (RFC 9110 §10.1.1) asks the server to look at
 //! the head first. A server that will refuse the upload (too large, bad
