@@ -329,7 +329,10 @@ mod tests {
             .lines()
             .skip_while(|l| *l != "Options:")
             .skip(1)
-            .map(|l| l.len() - l.split("  ").last().unwrap().len())
+            .map(|l| {
+                let after_option = &l[2..][l[2..].find("  ").unwrap()..];
+                l.len() - after_option.trim_start().len()
+            })
             .collect();
         assert_eq!(columns.len(), 4, "{help}");
         assert!(columns.iter().all(|&c| c == columns[0]), "{help}");
