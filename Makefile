@@ -11,8 +11,12 @@ ADDR ?= 127.0.0.1:8888
 help:
 	@echo "make run      start the newest server ($(RUN_BIN)) on $(ADDR)"
 	@echo "make test     fmt check, clippy -D warnings, and every test (what CI runs)"
-	@echo "make chNN     run chapter NN's main binary"
-	@echo "make bench    benchmarks against nginx, tiny_http, tungstenite (../shared/bench)"
+	@echo "make chNN     run chapter NN's main binary (ch03 is a client: start a server first;"
+	@echo "              ch08 listens on WS_ADDR, default 127.0.0.1:8765)"
+	@echo "make fmt      format; make clippy: lint"
+	@echo "make bench    benchmarks against nginx, tiny_http, Tornado, tungstenite (../shared/bench)"
+	@echo "make bench-quick  one short round of the same"
+	@echo "make browser-deps install playwright-core for the browser test (needs npm)"
 	@echo "make book     render chapters/ with mdBook, if installed"
 	@echo "make screenshot  run the browser test and copy its picture of the chat page into static/"
 
@@ -50,8 +54,9 @@ ch01:
 	$(CARGO) run --release --bin ch01_tcp_echo_server -- --addr $(ADDR)
 ch02:
 	$(CARGO) run --release --bin ch02_hello -- --addr $(ADDR)
+# The client needs a server: start `make ch02` (or `make run`) in another terminal.
 ch03:
-	$(CARGO) run --release --bin ch03_get -- http://$(ADDR)/
+	$(CARGO) run --release --bin ch03_get -- http://$(ADDR)/hello
 ch04:
 	$(CARGO) run --release --bin ch04_notes -- --addr $(ADDR)
 ch05:
@@ -60,8 +65,10 @@ ch06:
 	$(CARGO) run --release --bin ch06_static -- --addr $(ADDR) --root static
 ch07:
 	$(CARGO) run --release --bin ch06_static -- --addr $(ADDR) --root static --uploads /tmp/wirebook-uploads
+# The original tutorial's WebSocket examples use port 8765.
+WS_ADDR ?= 127.0.0.1:8765
 ch08:
-	$(CARGO) run --release --bin ch08_ws_echo -- --addr 127.0.0.1:8765
+	$(CARGO) run --release --bin ch08_ws_echo -- --addr $(WS_ADDR)
 ch09:
 	$(CARGO) run --release --bin wirebook -- --addr $(ADDR)
 
@@ -79,7 +86,7 @@ book:
 # tungstenite, in one run, server pinned to CPU 0 and load generator to CPU 1
 # (../shared/bench/run_peers.sh; needs wrk and nginx: apt-get install wrk nginx).
 # Compare ratios within a run, never absolute numbers across runs.
-BENCH := ../shared/bench/run_peers.sh
+BENCH ?= $(CURDIR)/../shared/bench/run_peers.sh
 BENCH_DURATION ?= 10
 BENCH_ROUNDS ?= 2
 REL := $(CURDIR)/target/release
@@ -87,10 +94,9 @@ REL := $(CURDIR)/target/release
 bench: release
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
-	@echo "== HTTP: ch05_server (/hello), ch06_static (files) and the capstone vs nginx (1 worker), tiny_http, Tornado"
-	$(BENCH) --only nginx-w1,tiny_http,tornado,ch05_server,ch06_static,wirebook \
+	@echo "== HTTP: ch06_static (chapter 5's server with chapter 6's files) and the capstone vs nginx (1 worker), tiny_http, Tornado"
+	$(BENCH) --only nginx-w1,tiny_http,tornado,ch06_static,wirebook \
 	  --workloads hello,small,big --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
-	  --peer "ch05_server=$(REL)/ch05_server --addr 127.0.0.1:{port} --quiet" \
 	  --peer "ch06_static=$(REL)/ch06_static --addr 127.0.0.1:{port} --root {static} --hello --quiet" \
 	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet"
 	@echo "== WebSocket: ch08_ws_echo and the capstone's /ws/echo vs tungstenite and Tornado"
