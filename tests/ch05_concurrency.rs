@@ -181,6 +181,43 @@ fn files_go_out_whole_with_content_length() {
     let _ = Target::new(srv.addr);
 }
 
+#[test]
+fn an_answer_that_leaves_the_body_unread_is_not_destroyed_by_a_reset() {
+    // RFC 9112 §9.6: closing a socket that still holds unread input sends
+    // a TCP reset, and a reset can destroy the response before the client
+    // has read it. Bodies past MAX_DRAIN_BYTES (or any body with
+    // `Connection: close`) that the handler ignored must be drained first.
+    let srv = Running::start(quiet(), |_: &mut Request<'_>| {
+        Response::text(403, "not for you")
+    });
+    let n = 200_000;
+    for close in ["", "Connection: close\r\n"] {
+        let mut s = srv.connect();
+        write!(
+            s,
+            "POST /x HTTP/1.1\r\nHost: t\r\n{close}Content-Length: {n}\r\n\r\n"
+        )
+        .unwrap();
+        // The server may give up before the body is sent; that is its right.
+        let _ = s.write_all(&vec![b'x'; n]);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut got = Vec::new();
+        let r = s.read_to_end(&mut got);
+        assert!(
+            r.is_ok() && got.starts_with(b"HTTP/1.1 403"),
+            "{close:?}: {r:?} after {:?}\n\
+             repro: head -c {n} /dev/zero | curl -i -H 'Expect:' {}--data-binary @- http://{}/x",
+            String::from_utf8_lossy(&got),
+            if close.is_empty() {
+                ""
+            } else {
+                "-H 'Connection: close' "
+            },
+            srv.addr
+        );
+    }
+}
+
 // ---------------------------------------------------------------------
 // The binary, over real sockets.
 

@@ -355,9 +355,15 @@ fn reject(
         body_bytes: sent.map(|s| s.body_bytes).unwrap_or(0),
         duration: started.elapsed(),
     });
-    // Tell the client we are done, and give its unread bytes a moment to
-    // arrive, so closing does not turn into a reset that destroys the error
-    // response before the client has read it.
+    close_gently(stream, sup);
+}
+
+/// Closes after a response while the client may still be sending (an error
+/// answered early, a body the handler left unread): tell the client we are
+/// done, and give its unread bytes a moment to arrive, so closing does not
+/// turn into a reset that destroys the response before the client has read
+/// it (RFC 9112 §9.6).
+fn close_gently(stream: &TcpStream, sup: &dyn Supervisor) {
     if sup.pressured() {
         // Others are waiting for this thread: no courtesy for a client that
         // is probably the reason (a slowloris keeps sending while we linger).
@@ -541,7 +547,7 @@ fn serve_one(
 
     // Run the handler. The request borrows the buffer and the socket; the
     // block ends the borrow so the loop can use both again.
-    let (mut resp, head) = {
+    let (mut resp, head, body_unread) = {
         let continue_to: Option<Box<dyn Write + '_>> = (expect == Expectation::Continue
             && kind != BodyKind::Empty)
             .then(|| Box::new(stream) as Box<dyn Write + '_>);
@@ -571,7 +577,7 @@ fn serve_one(
         if kind != BodyKind::Empty {
             trace::body(Dir::In, peer, req.body.bytes_read(), body_framing(kind));
         }
-        (resp, req.head)
+        (resp, req.head, !req.body.is_done())
     };
     // Shutdown may have begun while the handler ran.
     if sup.shutting_down() {
@@ -626,6 +632,9 @@ fn serve_one(
         return Next::Upgrade(f);
     }
     if sent.close {
+        if body_unread {
+            close_gently(stream, sup);
+        }
         Next::Close
     } else {
         Next::KeepGoing
