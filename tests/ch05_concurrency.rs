@@ -554,6 +554,43 @@ fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
 }
 
 #[test]
+fn slow_bodies_do_not_starve_a_fresh_client() {
+    // "Slow POST": a head that arrives whole, then a body that barely moves.
+    // The head's deadline does not apply any more; each body read has its
+    // own (30 s) timeout, so without a rate a handful of such clients hold
+    // every worker for as long as they like.
+    let server = start(&["--threads", "2"]);
+    let mut attackers: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect_to(server.addr);
+            s.write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc")
+                .unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let mut fresh = connect_to(server.addr);
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .unwrap();
+    let r = get(&mut fresh, "/hello");
+    let took = started.elapsed();
+    assert_eq!(r.body, b"Hello, world");
+    assert!(
+        took < Duration::from_secs(6),
+        "fresh client waited {took:?}"
+    );
+    // A slow body that was cut off got 408 (or only a close).
+    let got = read_to_close(&mut attackers[0]).unwrap();
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    attackers.clear();
+}
+
+#[test]
 fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let server = start(&["--idle-timeout", "300ms"]);
     let mut s = connect_to(server.addr);
