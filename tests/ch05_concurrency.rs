@@ -639,6 +639,40 @@ fn connections_over_the_cap_get_503_with_retry_after() {
 }
 
 #[test]
+fn idle_connections_make_room_when_the_cap_turns_clients_away() {
+    // Idle keep-alive connections are the cheapest way to fill the cap;
+    // once a client has been turned away, an idle one gives its place up
+    // (as nginx does when it runs out of connections), so a retry gets in.
+    let server = start(&["--max-connections", "2", "--idle-timeout", "30s"]);
+    let mut held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = connect_to(server.addr);
+            assert_eq!(get(&mut s, "/hello").head.status, 200);
+            s
+        })
+        .collect();
+    let mut extra = connect_to(server.addr);
+    let got = read_to_close(&mut extra).unwrap();
+    assert!(got.starts_with(b"HTTP/1.1 503 "), "{got:?}");
+    // One of them gives its place up within a poll interval or two.
+    let deadline = Instant::now() + Duration::from_secs(4);
+    'wait: loop {
+        for s in &mut held {
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            if let Ok(0) = s.read(&mut [0u8; 64]) {
+                break 'wait;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "idle connections kept their places at the cap"
+        );
+    }
+    let mut retry = connect_to(server.addr);
+    assert_eq!(get(&mut retry, "/hello").head.status, 200);
+}
+
+#[test]
 fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
     let (entered_tx, entered_rx) = mpsc::channel::<()>();
     let (release_tx, release_rx) = mpsc::channel::<()>();
