@@ -602,21 +602,28 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
     assert!(read_to_close(&mut silent).unwrap().is_empty());
 }
 
-#[test]
-fn connections_over_the_cap_get_503_with_retry_after() {
-    let server = start(&["--max-connections", "4", "--threads", "8"]);
-    let mut held: Vec<TcpStream> = (0..4)
+/// Opens `cap` kept-alive connections (one request each), then checks
+/// that one more is answered 503 with `Retry-After`.
+fn fill_the_cap(addr: SocketAddr, cap: usize) -> Vec<TcpStream> {
+    let held: Vec<TcpStream> = (0..cap)
         .map(|_| {
-            let mut s = connect_to(server.addr);
+            let mut s = connect_to(addr);
             assert_eq!(get(&mut s, "/hello").head.status, 200);
             s
         })
         .collect();
-    let mut extra = connect_to(server.addr);
+    let mut extra = connect_to(addr);
     let got = read_to_close(&mut extra).unwrap();
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
     assert!(text.contains("\r\nRetry-After: "), "{text}");
+    held
+}
+
+#[test]
+fn connections_over_the_cap_get_503_with_retry_after() {
+    let server = start(&["--max-connections", "4", "--threads", "8"]);
+    let mut held = fill_the_cap(server.addr, 4);
     // Once one closes, there is room again (the server notices the close
     // when its worker's read returns; retry until then, bounded).
     drop(held.pop());
@@ -644,16 +651,7 @@ fn idle_connections_make_room_when_the_cap_turns_clients_away() {
     // once a client has been turned away, an idle one gives its place up
     // (as nginx does when it runs out of connections), so a retry gets in.
     let server = start(&["--max-connections", "2", "--idle-timeout", "30s"]);
-    let mut held: Vec<TcpStream> = (0..2)
-        .map(|_| {
-            let mut s = connect_to(server.addr);
-            assert_eq!(get(&mut s, "/hello").head.status, 200);
-            s
-        })
-        .collect();
-    let mut extra = connect_to(server.addr);
-    let got = read_to_close(&mut extra).unwrap();
-    assert!(got.starts_with(b"HTTP/1.1 503 "), "{got:?}");
+    let mut held = fill_the_cap(server.addr, 2);
     // One of them gives its place up within a poll interval or two.
     let deadline = Instant::now() + Duration::from_secs(4);
     'wait: loop {
