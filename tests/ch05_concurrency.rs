@@ -711,6 +711,56 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
 }
 
 #[test]
+fn a_request_queued_longer_than_the_idle_timeout_is_still_answered() {
+    // The idle timeout is for a client that says nothing. A client that
+    // sent its request at once, and then waited in the queue because every
+    // worker was busy, must get its answer, not a silent close.
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let entered_tx = Mutex::new(entered_tx);
+    let release_rx = Mutex::new(release_rx);
+    let idle_timeout = Duration::from_millis(200);
+    let srv = Running::start(
+        Config {
+            threads: 1,
+            idle_timeout,
+            ..quiet()
+        },
+        move |req: &mut Request<'_>| {
+            if req.path == "/slow" {
+                entered_tx.lock().unwrap().send(()).unwrap();
+                let _ = release_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10));
+            }
+            Response::text(200, "done")
+        },
+    );
+    let mut busy = srv.connect();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let mut queued = srv.connect();
+    queued
+        .write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // The condition under test: the queued request outlives the idle timeout.
+    thread::sleep(idle_timeout * 2);
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        read_response(&mut busy, "GET", &mut Vec::new())
+            .unwrap()
+            .head
+            .status,
+        200
+    );
+    let r = read_response(&mut queued, "GET", &mut Vec::new())
+        .unwrap_or_else(|f| panic!("the queued request was dropped: {f}"));
+    assert_eq!((r.head.status, r.body.as_slice()), (200, &b"done"[..]));
+}
+
+#[test]
 fn sigterm_under_load_loses_no_request_and_exits_0() {
     let server = start(&["--drain-timeout", "5"]);
     let addr = server.addr;

@@ -375,7 +375,9 @@ fn read_head(
                 return Err(NoHead::Quiet);
             }
             let left = (idle_since + opts.idle_timeout).saturating_duration_since(now);
-            if left.is_zero() {
+            // Even when the connection waited in the queue for longer than
+            // the idle timeout, look first: its request may be waiting.
+            if tried && left.is_zero() {
                 return Err(NoHead::Quiet);
             }
             left
