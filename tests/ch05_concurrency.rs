@@ -670,13 +670,14 @@ fn idle_connections_make_room_when_the_cap_turns_clients_away() {
     assert_eq!(get(&mut retry, "/hello").head.status, 200);
 }
 
-#[test]
-fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+/// A service that answers `done`; on `/slow` it first reports that it
+/// entered and waits (at most 10 s) to be released.
+fn slow_until_released() -> (impl Service, mpsc::Receiver<()>, mpsc::Sender<()>) {
     let (entered_tx, entered_rx) = mpsc::channel::<()>();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let entered_tx = Mutex::new(entered_tx);
     let release_rx = Mutex::new(release_rx);
-    let srv = Running::start(quiet(), move |req: &mut Request<'_>| {
+    let service = move |req: &mut Request<'_>| {
         if req.path == "/slow" {
             entered_tx.lock().unwrap().send(()).unwrap();
             let _ = release_rx
@@ -685,7 +686,14 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
                 .recv_timeout(Duration::from_secs(10));
         }
         Response::text(200, "done")
-    });
+    };
+    (service, entered_rx, release_tx)
+}
+
+#[test]
+fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+    let (service, entered_rx, release_tx) = slow_until_released();
+    let srv = Running::start(quiet(), service);
     let addr = srv.addr;
     let mut idle = srv.connect();
     assert_eq!(get(&mut idle, "/fast").head.status, 200);
@@ -715,10 +723,7 @@ fn a_request_queued_longer_than_the_idle_timeout_is_still_answered() {
     // The idle timeout is for a client that says nothing. A client that
     // sent its request at once, and then waited in the queue because every
     // worker was busy, must get its answer, not a silent close.
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let entered_tx = Mutex::new(entered_tx);
-    let release_rx = Mutex::new(release_rx);
+    let (service, entered_rx, release_tx) = slow_until_released();
     let idle_timeout = Duration::from_millis(200);
     let srv = Running::start(
         Config {
@@ -726,16 +731,7 @@ fn a_request_queued_longer_than_the_idle_timeout_is_still_answered() {
             idle_timeout,
             ..quiet()
         },
-        move |req: &mut Request<'_>| {
-            if req.path == "/slow" {
-                entered_tx.lock().unwrap().send(()).unwrap();
-                let _ = release_rx
-                    .lock()
-                    .unwrap()
-                    .recv_timeout(Duration::from_secs(10));
-            }
-            Response::text(200, "done")
-        },
+        service,
     );
     let mut busy = srv.connect();
     busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
