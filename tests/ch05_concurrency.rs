@@ -181,6 +181,43 @@ fn files_go_out_whole_with_content_length() {
     let _ = Target::new(srv.addr);
 }
 
+#[test]
+fn an_answer_that_leaves_the_body_unread_is_not_destroyed_by_a_reset() {
+    // RFC 9112 §9.6: closing a socket that still holds unread input sends
+    // a TCP reset, and a reset can destroy the response before the client
+    // has read it. Bodies past MAX_DRAIN_BYTES (or any body with
+    // `Connection: close`) that the handler ignored must be drained first.
+    let srv = Running::start(quiet(), |_: &mut Request<'_>| {
+        Response::text(403, "not for you")
+    });
+    let n = 200_000;
+    for close in ["", "Connection: close\r\n"] {
+        let mut s = srv.connect();
+        write!(
+            s,
+            "POST /x HTTP/1.1\r\nHost: t\r\n{close}Content-Length: {n}\r\n\r\n"
+        )
+        .unwrap();
+        // The server may give up before the body is sent; that is its right.
+        let _ = s.write_all(&vec![b'x'; n]);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut got = Vec::new();
+        let r = s.read_to_end(&mut got);
+        assert!(
+            r.is_ok() && got.starts_with(b"HTTP/1.1 403"),
+            "{close:?}: {r:?} after {:?}\n\
+             repro: head -c {n} /dev/zero | curl -i -H 'Expect:' {}--data-binary @- http://{}/x",
+            String::from_utf8_lossy(&got),
+            if close.is_empty() {
+                ""
+            } else {
+                "-H 'Connection: close' "
+            },
+            srv.addr
+        );
+    }
+}
+
 // ---------------------------------------------------------------------
 // The binary, over real sockets.
 
@@ -517,6 +554,43 @@ fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
 }
 
 #[test]
+fn slow_bodies_do_not_starve_a_fresh_client() {
+    // "Slow POST": a head that arrives whole, then a body that barely moves.
+    // The head's deadline does not apply any more; each body read has its
+    // own (30 s) timeout, so without a rate a handful of such clients hold
+    // every worker for as long as they like.
+    let server = start(&["--threads", "2"]);
+    let mut attackers: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect_to(server.addr);
+            s.write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc")
+                .unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let mut fresh = connect_to(server.addr);
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .unwrap();
+    let r = get(&mut fresh, "/hello");
+    let took = started.elapsed();
+    assert_eq!(r.body, b"Hello, world");
+    assert!(
+        took < Duration::from_secs(6),
+        "fresh client waited {took:?}"
+    );
+    // A slow body that was cut off got 408 (or only a close).
+    let got = read_to_close(&mut attackers[0]).unwrap();
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    attackers.clear();
+}
+
+#[test]
 fn an_idle_connection_is_closed_after_the_idle_timeout() {
     let server = start(&["--idle-timeout", "300ms"]);
     let mut s = connect_to(server.addr);
@@ -528,21 +602,28 @@ fn an_idle_connection_is_closed_after_the_idle_timeout() {
     assert!(read_to_close(&mut silent).unwrap().is_empty());
 }
 
-#[test]
-fn connections_over_the_cap_get_503_with_retry_after() {
-    let server = start(&["--max-connections", "4", "--threads", "8"]);
-    let mut held: Vec<TcpStream> = (0..4)
+/// Opens `cap` kept-alive connections (one request each), then checks
+/// that one more is answered 503 with `Retry-After`.
+fn fill_the_cap(addr: SocketAddr, cap: usize) -> Vec<TcpStream> {
+    let held: Vec<TcpStream> = (0..cap)
         .map(|_| {
-            let mut s = connect_to(server.addr);
+            let mut s = connect_to(addr);
             assert_eq!(get(&mut s, "/hello").head.status, 200);
             s
         })
         .collect();
-    let mut extra = connect_to(server.addr);
+    let mut extra = connect_to(addr);
     let got = read_to_close(&mut extra).unwrap();
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
     assert!(text.contains("\r\nRetry-After: "), "{text}");
+    held
+}
+
+#[test]
+fn connections_over_the_cap_get_503_with_retry_after() {
+    let server = start(&["--max-connections", "4", "--threads", "8"]);
+    let mut held = fill_the_cap(server.addr, 4);
     // Once one closes, there is room again (the server notices the close
     // when its worker's read returns; retry until then, bounded).
     drop(held.pop());
@@ -565,12 +646,38 @@ fn connections_over_the_cap_get_503_with_retry_after() {
 }
 
 #[test]
-fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+fn idle_connections_make_room_when_the_cap_turns_clients_away() {
+    // Idle keep-alive connections are the cheapest way to fill the cap;
+    // once a client has been turned away, an idle one gives its place up
+    // (as nginx does when it runs out of connections), so a retry gets in.
+    let server = start(&["--max-connections", "2", "--idle-timeout", "30s"]);
+    let mut held = fill_the_cap(server.addr, 2);
+    // One of them gives its place up within a poll interval or two.
+    let deadline = Instant::now() + Duration::from_secs(4);
+    'wait: loop {
+        for s in &mut held {
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            if let Ok(0) = s.read(&mut [0u8; 64]) {
+                break 'wait;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "idle connections kept their places at the cap"
+        );
+    }
+    let mut retry = connect_to(server.addr);
+    assert_eq!(get(&mut retry, "/hello").head.status, 200);
+}
+
+/// A service that answers `done`; on `/slow` it first reports that it
+/// entered and waits (at most 10 s) to be released.
+fn slow_until_released() -> (impl Service, mpsc::Receiver<()>, mpsc::Sender<()>) {
     let (entered_tx, entered_rx) = mpsc::channel::<()>();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let entered_tx = Mutex::new(entered_tx);
     let release_rx = Mutex::new(release_rx);
-    let srv = Running::start(quiet(), move |req: &mut Request<'_>| {
+    let service = move |req: &mut Request<'_>| {
         if req.path == "/slow" {
             entered_tx.lock().unwrap().send(()).unwrap();
             let _ = release_rx
@@ -579,7 +686,14 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
                 .recv_timeout(Duration::from_secs(10));
         }
         Response::text(200, "done")
-    });
+    };
+    (service, entered_rx, release_tx)
+}
+
+#[test]
+fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+    let (service, entered_rx, release_tx) = slow_until_released();
+    let srv = Running::start(quiet(), service);
     let addr = srv.addr;
     let mut idle = srv.connect();
     assert_eq!(get(&mut idle, "/fast").head.status, 200);
@@ -602,6 +716,44 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
         TcpStream::connect(addr).is_err(),
         "still accepting after run returned"
     );
+}
+
+#[test]
+fn a_request_queued_longer_than_the_idle_timeout_is_still_answered() {
+    // The idle timeout is for a client that says nothing. A client that
+    // sent its request at once, and then waited in the queue because every
+    // worker was busy, must get its answer, not a silent close.
+    let (service, entered_rx, release_tx) = slow_until_released();
+    let idle_timeout = Duration::from_millis(200);
+    let srv = Running::start(
+        Config {
+            threads: 1,
+            idle_timeout,
+            ..quiet()
+        },
+        service,
+    );
+    let mut busy = srv.connect();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let mut queued = srv.connect();
+    queued
+        .write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // The condition under test: the queued request outlives the idle timeout.
+    thread::sleep(idle_timeout * 2);
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        read_response(&mut busy, "GET", &mut Vec::new())
+            .unwrap()
+            .head
+            .status,
+        200
+    );
+    let r = read_response(&mut queued, "GET", &mut Vec::new())
+        .unwrap_or_else(|f| panic!("the queued request was dropped: {f}"));
+    assert_eq!((r.head.status, r.body.as_slice()), (200, &b"done"[..]));
 }
 
 #[test]

@@ -74,6 +74,11 @@ pub fn all() -> Vec<Check> {
             run: missing_host_gets_400,
         },
         Check {
+            name: "invalid_host_gets_400",
+            about: "a Host that is not `host[:port]` (`a b`, `x/y`, `u@h`) answers 400 (RFC 9112 §3.2)",
+            run: invalid_host_gets_400,
+        },
+        Check {
             name: "malformed_request_line_gets_400",
             about: "a request line that breaks the grammar answers 400",
             run: malformed_request_line_gets_400,
@@ -379,6 +384,22 @@ fn expect_error(t: &Target, sent: &[u8], want: u16) -> Result<(), Failure> {
 
 fn missing_host_gets_400(t: &Target) -> Result<(), Failure> {
     expect_error(t, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400)
+}
+
+fn invalid_host_gets_400(t: &Target) -> Result<(), Failure> {
+    let mut rng = Rng::new();
+    let name = format!("h{}", rng.below(1_000_000));
+    for host in [
+        format!("{name} {name}"),
+        format!("{name}/{name}"),
+        format!("user@{name}"),
+        format!("{name}:80x"),
+        format!("[{name}]"),
+    ] {
+        let sent = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        expect_error(t, sent.as_bytes(), 400)?;
+    }
+    Ok(())
 }
 
 fn malformed_request_line_gets_400(t: &Target) -> Result<(), Failure> {

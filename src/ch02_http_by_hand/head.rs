@@ -314,6 +314,41 @@ pub fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
 
+/// Whether a `Host` field value is `uri-host [ ":" port ]` (RFC 9110 §7.2,
+/// RFC 3986 §3.2.2): a registered name of unreserved characters,
+/// sub-delims and percent-escapes (possibly empty), an IPv4 address (which
+/// is such a name too), or an IPv6 literal in brackets; then an optional
+/// decimal port. No userinfo, no path, no spaces: RFC 9112 §3.2 says a
+/// server MUST answer 400 to a request whose `Host` is anything else, since
+/// `Host` is what the server (and every cache in front of it) uses to tell
+/// which site a request is for.
+pub fn is_valid_host(value: &str) -> bool {
+    let (host, port) = match value.strip_prefix('[') {
+        Some(rest) => {
+            let Some((literal, after)) = rest.split_once(']') else {
+                return false;
+            };
+            if literal.parse::<std::net::Ipv6Addr>().is_err() {
+                return false;
+            }
+            match after {
+                "" => ("", ""),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => ("", port),
+                    None => return false,
+                },
+            }
+        }
+        None => value.rsplit_once(':').unwrap_or((value, "")),
+    };
+    let name_ok = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b);
+    let escapes_ok = host
+        .split('%')
+        .skip(1)
+        .all(|e| e.len() >= 2 && e.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    host.bytes().all(name_ok) && escapes_ok && port.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A byte allowed inside a field value or reason phrase: HTAB, SP, VCHAR
 /// and obs-text (RFC 9110 §5.5). Everything else (NUL, CR, LF, DEL, other
 /// controls) is forbidden.

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::date;
 use super::head::{
-    HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Version, parse_request,
+    HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Version, is_valid_host, parse_request,
 };
 use crate::trace::{self, Dir};
 
@@ -186,9 +186,13 @@ pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
         refuse: true,
     };
     // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host; any
-    // request with several is invalid.
+    // request with several, or with one that is not `host[:port]`, is
+    // invalid.
     let hosts = head.headers.count("host");
     if hosts > 1 || (hosts == 0 && head.version == Version::Http11) {
+        return refuse(400);
+    }
+    if head.headers.get("host").is_some_and(|h| !is_valid_host(h)) {
         return refuse(400);
     }
     // How long is the body? (RFC 9112 §6.) Transfer-Encoding first.
@@ -559,6 +563,22 @@ mod tests {
     fn host_rules() {
         assert_eq!(status("GET", "/", &[]), 400);
         assert_eq!(status("GET", "/", &[H, H]), 400);
+        for bad in [
+            "a b", "x/y", "a@b", "[::1", "[nope]", "x:8o", "x:80:80", "\u{e9}",
+        ] {
+            assert_eq!(status("GET", "/", &[("Host", bad)]), 400, "Host: {bad}");
+        }
+        for good in [
+            "",
+            "x",
+            "x:",
+            "x:8080",
+            "127.0.0.1:1",
+            "[::1]:80",
+            "a-b.c_d~%41",
+        ] {
+            assert_eq!(status("GET", "/", &[("Host", good)]), 200, "Host: {good}");
+        }
         let mut h10 = head("GET", "/", &[]);
         h10.version = Version::Http10;
         assert_eq!(plan(&h10, 1).reply.status, 200);

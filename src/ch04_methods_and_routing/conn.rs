@@ -52,6 +52,10 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How much of a body the handler did not read we are willing to read and
 /// throw away to keep the connection; past this we close instead.
 pub const MAX_DRAIN_BYTES: u64 = 64 * 1024;
+/// While others wait for a thread, the slowest a request body may arrive
+/// (after [`ConnOptions::pressured_head_timeout`] of grace) before the read
+/// fails with 408: a "slow POST" must not hold a worker at will.
+pub const MIN_BODY_RATE: u64 = 1024;
 /// Initial size of a connection's read buffer (it grows up to the head
 /// limit if a head needs it).
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -207,13 +211,18 @@ impl<'s> InBuf<'s> {
     }
 }
 
+/// `Read` in terms of `BufRead`: copy from what `fill_buf` has.
+fn read_buffered(r: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let avail = r.fill_buf()?;
+    let n = avail.len().min(out.len());
+    out[..n].copy_from_slice(&avail[..n]);
+    r.consume(n);
+    Ok(n)
+}
+
 impl Read for InBuf<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
 }
 
@@ -227,6 +236,79 @@ impl BufRead for InBuf<'_> {
 
     fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
+    }
+}
+
+/// The request body's view of the connection: the buffered bytes, and
+/// reads with deadlines. A read waits at most `io_timeout` for the next
+/// byte; it looks up every [`POLL_INTERVAL`] and, while the [`Supervisor`]
+/// says others wait for a thread, fails with `TimedOut` once the body has
+/// fallen behind [`MIN_BODY_RATE`]: the head's total deadline no longer
+/// applies, and a per-read timeout alone is what a client sending one byte
+/// every few seconds defeats. The rate counts only the time spent waiting
+/// for the client, not the time the handler takes between reads.
+struct BodySource<'b, 's, 't> {
+    inbuf: &'b mut InBuf<'s>,
+    timeout: &'b mut Timeout<'t>,
+    sup: &'b dyn Supervisor,
+    io_timeout: Duration,
+    grace: Duration,
+    /// Time spent blocked in reads of this body, and the bytes they got.
+    waited: Duration,
+    received: u64,
+}
+
+impl BodySource<'_, '_, '_> {
+    fn too_slow(&self) -> bool {
+        let late = self.waited.saturating_sub(self.grace);
+        !late.is_zero()
+            && self.sup.pressured()
+            && (self.received as f64) < MIN_BODY_RATE as f64 * late.as_secs_f64()
+    }
+}
+
+impl Read for BodySource<'_, '_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        read_buffered(self, out)
+    }
+}
+
+impl BufRead for BodySource<'_, '_, '_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if !self.inbuf.is_empty() {
+            return Ok(self.inbuf.data());
+        }
+        let waiting_since = Instant::now();
+        while self.inbuf.is_empty() {
+            if self.too_slow() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "body arriving too slowly while others wait",
+                ));
+            }
+            let left = self.io_timeout.saturating_sub(waiting_since.elapsed());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "body read timed out",
+                ));
+            }
+            self.timeout.set(left.min(POLL_INTERVAL));
+            let t = Instant::now();
+            let got = self.inbuf.read_more();
+            self.waited += t.elapsed();
+            match got {
+                Ok(0) => break,
+                Ok(n) => self.received += n as u64,
+                Err(e) if is_timeout(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.inbuf.data())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inbuf.consume(n);
     }
 }
 
@@ -293,7 +375,9 @@ fn read_head(
                 return Err(NoHead::Quiet);
             }
             let left = (idle_since + opts.idle_timeout).saturating_duration_since(now);
-            if left.is_zero() {
+            // Even when the connection waited in the queue for longer than
+            // the idle timeout, look first: its request may be waiting.
+            if tried && left.is_zero() {
                 return Err(NoHead::Quiet);
             }
             left
@@ -355,9 +439,15 @@ fn reject(
         body_bytes: sent.map(|s| s.body_bytes).unwrap_or(0),
         duration: started.elapsed(),
     });
-    // Tell the client we are done, and give its unread bytes a moment to
-    // arrive, so closing does not turn into a reset that destroys the error
-    // response before the client has read it.
+    close_gently(stream, sup);
+}
+
+/// Closes after a response while the client may still be sending (an error
+/// answered early, a body the handler left unread): tell the client we are
+/// done, and give its unread bytes a moment to arrive, so closing does not
+/// turn into a reset that destroys the response before the client has read
+/// it (RFC 9112 §9.6).
+fn close_gently(stream: &TcpStream, sup: &dyn Supervisor) {
     if sup.pressured() {
         // Others are waiting for this thread: no courtesy for a client that
         // is probably the reason (a slowloris keeps sending while we linger).
@@ -533,19 +623,25 @@ fn serve_one(
         return Next::Close;
     }
     let mut close = !wants_keep_alive(&head) || sup.shutting_down();
-    if kind != BodyKind::Empty {
-        timeout.set(opts.io_timeout);
-    }
     let head_request = method == Method::Head;
     let version = head.version;
 
     // Run the handler. The request borrows the buffer and the socket; the
     // block ends the borrow so the loop can use both again.
-    let (mut resp, head) = {
+    let (mut resp, head, body_unread) = {
         let continue_to: Option<Box<dyn Write + '_>> = (expect == Expectation::Continue
             && kind != BodyKind::Empty)
             .then(|| Box::new(stream) as Box<dyn Write + '_>);
-        let body = RequestBody::new(Box::new(&mut *inbuf), kind, continue_to);
+        let source = BodySource {
+            inbuf: &mut *inbuf,
+            timeout: &mut *timeout,
+            sup,
+            io_timeout: opts.io_timeout,
+            grace: opts.pressured_head_timeout,
+            waited: Duration::ZERO,
+            received: 0,
+        };
+        let body = RequestBody::new(Box::new(source), kind, continue_to);
         let mut req = Request::new(method, head, peer, body);
         let resp = match catch_unwind(AssertUnwindSafe(|| service.call(&mut req))) {
             Ok(r) => r,
@@ -571,7 +667,7 @@ fn serve_one(
         if kind != BodyKind::Empty {
             trace::body(Dir::In, peer, req.body.bytes_read(), body_framing(kind));
         }
-        (resp, req.head)
+        (resp, req.head, !req.body.is_done())
     };
     // Shutdown may have begun while the handler ran.
     if sup.shutting_down() {
@@ -626,6 +722,9 @@ fn serve_one(
         return Next::Upgrade(f);
     }
     if sent.close {
+        if body_unread {
+            close_gently(stream, sup);
+        }
         Next::Close
     } else {
         Next::KeepGoing

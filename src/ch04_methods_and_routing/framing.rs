@@ -7,7 +7,7 @@
 //! smuggling*. So every ambiguous case is an error and closes the
 //! connection, instead of a guess.
 
-use crate::ch02_http_by_hand::head::{RequestHead, Version};
+use crate::ch02_http_by_hand::head::{RequestHead, Version, is_valid_host};
 use crate::ch03_urls_and_clients::body::{BodyKind, FramingError, content_length};
 
 /// How the body of this request is delimited (RFC 9112 §6.3, rules 3–6).
@@ -64,11 +64,13 @@ pub fn wants_keep_alive(head: &RequestHead) -> bool {
 
 /// What is wrong with the `Host` field, if anything (RFC 9112 §3.2): an
 /// HTTP/1.1 request MUST have exactly one; an HTTP/1.0 request may have none
-/// but not two.
+/// but not two; and its value must be `host[:port]` ([`is_valid_host`]).
 pub fn host_problem(head: &RequestHead) -> Option<&'static str> {
     match (head.version, head.headers.count("host")) {
         (Version::Http11, 0) => Some("HTTP/1.1 request without Host"),
-        (_, 0 | 1) => None,
+        (_, 0) => None,
+        (_, 1) if is_valid_host(head.headers.get("host").unwrap_or("")) => None,
+        (_, 1) => Some("Host is not host[:port]"),
         _ => Some("more than one Host field"),
     }
 }
@@ -165,5 +167,7 @@ mod tests {
         assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")).is_some());
         assert!(host_problem(&head("GET / HTTP/1.0\r\n\r\n")).is_none());
         assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).is_none());
+        assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a b\r\n\r\n")).is_some());
+        assert!(host_problem(&head("GET / HTTP/1.0\r\nHost: a/b\r\n\r\n")).is_some());
     }
 }

@@ -38,6 +38,8 @@ impl BodyError {
     pub fn status(&self) -> u16 {
         match self {
             BodyError::TooLarge { .. } => 413,
+            // The body did not arrive in time (RFC 9110 §15.5.9).
+            BodyError::Io(e) if e.kind() == io::ErrorKind::TimedOut => 408,
             BodyError::Io(_) => 400,
         }
     }

@@ -196,6 +196,9 @@ struct Shared {
     /// it to fall to zero during the drain.
     open: Mutex<usize>,
     closed: Condvar,
+    /// The cap turned a client away and no place has freed up since: the
+    /// open connections should not sit idle on their places.
+    full: AtomicBool,
 }
 
 impl Supervisor for Shared {
@@ -204,7 +207,7 @@ impl Supervisor for Shared {
     }
 
     fn pressured(&self) -> bool {
-        self.stats.saturated()
+        self.stats.saturated() || self.full.load(Ordering::Relaxed)
     }
 
     fn log(&self, entry: &LogEntry<'_>) {
@@ -221,6 +224,7 @@ impl Drop for OpenGuard {
     fn drop(&mut self) {
         let mut open = self.0.open.lock().unwrap_or_else(|p| p.into_inner());
         *open -= 1;
+        self.0.full.store(false, Ordering::Relaxed);
         if *open == 0 {
             self.0.closed.notify_all();
         }
@@ -280,12 +284,14 @@ impl Server {
             quiet: self.config.quiet,
             open: Mutex::new(0),
             closed: Condvar::new(),
+            full: AtomicBool::new(false),
         });
         let opts = Arc::new(self.config.conn_options());
         let dispatch = |stream: TcpStream, peer: SocketAddr| {
             {
                 let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
                 if *open >= self.config.max_connections {
+                    shared.full.store(true, Ordering::Relaxed);
                     drop(open);
                     refuse(stream);
                     return;
