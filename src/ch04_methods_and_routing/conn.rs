@@ -541,6 +541,7 @@ fn serve_one(
 
     // Run the handler. The request borrows the buffer and the socket; the
     // block ends the borrow so the loop can use both again.
+    let unread_body;
     let (mut resp, head) = {
         let continue_to: Option<Box<dyn Write + '_>> = (expect == Expectation::Continue
             && kind != BodyKind::Empty)
@@ -571,6 +572,7 @@ fn serve_one(
         if kind != BodyKind::Empty {
             trace::body(Dir::In, peer, req.body.bytes_read(), body_framing(kind));
         }
+        unread_body = !req.body.is_done();
         (resp, req.head)
     };
     // Shutdown may have begun while the handler ran.
@@ -626,6 +628,14 @@ fn serve_one(
         return Next::Upgrade(f);
     }
     if sent.close {
+        if unread_body || !inbuf.is_empty() {
+            // Closing with input unread (a refused body, a pipelined
+            // request after `Connection: close`) would send a reset that
+            // can destroy the response in flight: linger instead.
+            if let Ok(s) = stream.try_clone() {
+                let _ = close_after_error(s);
+            }
+        }
         Next::Close
     } else {
         Next::KeepGoing
