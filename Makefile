@@ -1,10 +1,11 @@
 # wirebook — every target a reader needs. `make help` lists them.
 CARGO ?= cargo
-# The newest chapter's server; becomes the capstone (`wirebook`) in chapter 9.
-RUN_BIN ?= ch02_hello
+# The capstone: everything the book built, in one server.
+RUN_BIN ?= wirebook
 ADDR ?= 127.0.0.1:8888
 
-.PHONY: help run test fmt clippy check-fmt build release book bench clean \
+.PHONY: help run test fmt clippy check-fmt build release book bench bench-quick \
+        browser-deps screenshot clean \
         ch01 ch02 ch03 ch04 ch05 ch06 ch07 ch08 ch09
 
 help:
@@ -13,9 +14,19 @@ help:
 	@echo "make chNN     run chapter NN's main binary"
 	@echo "make bench    benchmarks against nginx, tiny_http, tungstenite (../shared/bench)"
 	@echo "make book     render chapters/ with mdBook, if installed"
+	@echo "make screenshot  run the browser test and copy its picture of the chat page into static/"
 
 run:
 	$(CARGO) run --release --bin $(RUN_BIN) -- --addr $(ADDR)
+
+# Chapter 9's browser test needs Chromium (apt-get install chromium) and
+# playwright-core; .ci/run installs both.
+browser-deps:
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
+
+screenshot: browser-deps
+	CI=true $(CARGO) test --test ch09_browser -- --nocapture
+	cp target/chat.png static/screenshot-chat.png
 
 test: check-fmt clippy
 	$(CARGO) test
@@ -64,8 +75,34 @@ book:
 	  echo "book rendered in book/book/index.html"; \
 	else echo "mdbook is not installed (cargo install mdbook); read chapters/*.md directly"; fi
 
-bench:
-	@echo "benchmarks arrive with chapter 5 (see README)"
+# Benchmarks: the book's servers beside nginx, Tornado, tiny_http and
+# tungstenite, in one run, server pinned to CPU 0 and load generator to CPU 1
+# (../shared/bench/run_peers.sh; needs wrk and nginx: apt-get install wrk nginx).
+# Compare ratios within a run, never absolute numbers across runs.
+BENCH := ../shared/bench/run_peers.sh
+BENCH_DURATION ?= 10
+BENCH_ROUNDS ?= 2
+REL := $(CURDIR)/target/release
+
+bench: release
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
+	@echo "== HTTP: ch05_server (/hello), ch06_static (files) and the capstone vs nginx (1 worker), tiny_http, Tornado"
+	$(BENCH) --only nginx-w1,tiny_http,tornado,ch05_server,ch06_static,wirebook \
+	  --workloads hello,small,big --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
+	  --peer "ch05_server=$(REL)/ch05_server --addr 127.0.0.1:{port} --quiet" \
+	  --peer "ch06_static=$(REL)/ch06_static --addr 127.0.0.1:{port} --root {static} --hello --quiet" \
+	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet"
+	@echo "== WebSocket: ch08_ws_echo and the capstone's /ws/echo vs tungstenite and Tornado"
+	$(BENCH) --only tungstenite,tornado,ch08_ws_echo --workloads ws16,ws1big \
+	  --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
+	  --peer "ch08_ws_echo=$(REL)/ch08_ws_echo --addr 127.0.0.1:{port} --quiet" --ws-path /ws
+	$(BENCH) --only wirebook --workloads ws16,ws1big --duration $(BENCH_DURATION) --rounds 1 \
+	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet" --ws-path /ws/echo
+
+# One short round, for a quick look.
+bench-quick:
+	$(MAKE) bench BENCH_DURATION=3 BENCH_ROUNDS=1
 
 clean:
 	$(CARGO) clean

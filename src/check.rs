@@ -188,6 +188,19 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     )
 }
 
+/// Sends `GET {path}` (with `extra` header lines, each ending in CRLF, and
+/// `Connection: close`) and reads the response. Returns the request too,
+/// for the failure report.
+pub fn get(t: &Target, path: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n",
+        t.authority()
+    )
+    .into_bytes();
+    let r = exchange(t, &req);
+    (req, r)
+}
+
 /// A shell command that sends `bytes` raw with `nc` and prints the answer.
 pub fn nc_command(t: &Target, bytes: &[u8]) -> String {
     let mut s = String::new();

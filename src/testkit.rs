@@ -214,3 +214,35 @@ pub fn run_client(bin: &str, args: &[&str], stdin: &[u8], timeout: Duration) -> 
         }
     }
 }
+
+/// A fresh directory under the system temp dir (canonical path), removed
+/// with everything in it on drop. For tests that serve, upload or download
+/// files.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "wirebook-{tag}-{}-{}",
+            std::process::id(),
+            crate::rng::Rng::new().word(12)
+        ));
+        std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("cannot create {p:?}: {e}"));
+        TempDir {
+            path: p.canonicalize().expect("temp dir has a canonical path"),
+        }
+    }
+
+    /// `self.path.join(rel)`.
+    pub fn join(&self, rel: impl AsRef<std::path::Path>) -> std::path::PathBuf {
+        self.path.join(rel)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

@@ -22,6 +22,7 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod send;
+pub mod sendfile;
 
 pub use method::Method;
 pub use request::{BodyError, Request, RequestBody};

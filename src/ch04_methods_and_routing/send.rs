@@ -8,10 +8,11 @@
 
 use std::cell::RefCell;
 use std::fmt::Display;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::response::{Body, Response};
+use super::sendfile::{FileSink, read_range_into};
 use crate::ch02_http_by_hand::date::format_http_date;
 use crate::ch02_http_by_hand::head::{Version, reason_phrase};
 use crate::ch03_urls_and_clients::body::{LAST_CHUNK, encode_chunk};
@@ -180,7 +181,7 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
 
 /// Writes `resp` (head and body) to `out`. A `Body::File` is copied with
 /// `io::copy`, which uses `sendfile(2)` on Linux when `out` is a socket.
-pub fn write_response<W: Write>(
+pub fn write_response<W: FileSink>(
     out: &mut W,
     resp: &mut Response,
     to: &ReplyTo,
@@ -213,9 +214,16 @@ pub fn write_response<W: Write>(
             sent.body_bytes = b.len() as u64;
         }
         Body::File { file, offset, len } => {
-            out.write_all(&buf)?;
-            file.seek(SeekFrom::Start(*offset))?;
-            let n = io::copy(&mut (&mut *file).take(*len), out)?;
+            // A small file goes out in the same write as the head (one
+            // packet); a large one after it, with sendfile(2) (chapter 6).
+            let n = if *len <= ONE_WRITE_MAX as u64 {
+                let n = read_range_into(file, *offset, *len, &mut buf)?;
+                out.write_all(&buf)?;
+                n
+            } else {
+                out.write_all(&buf)?;
+                out.send_file(file, *offset, *len)?
+            };
             sent.body_bytes = n;
             if n < *len {
                 // The file shrank under us. The head promised `len` bytes;

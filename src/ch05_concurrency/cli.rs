@@ -120,6 +120,19 @@ pub fn run_server_with(
     sa: ServerArgs,
     make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
 ) -> ! {
+    run_server_then(prog, sa, make, || {})
+}
+
+/// [`run_server_with`], calling `finish` after the drain and before the
+/// process exits: connections the server handed over after a `101` are
+/// not its to drain, so the capstone waits there for its WebSockets' close
+/// handshakes.
+pub fn run_server_then(
+    prog: &str,
+    sa: ServerArgs,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+) -> ! {
     let server = match Server::bind(sa.addr, sa.config) {
         Ok(s) => s,
         Err(e) => {
@@ -131,7 +144,9 @@ pub fn run_server_with(
     handle_signals(handle.clone());
     let service = make(handle);
     announce_addr("http", server.local_addr());
-    match server.run(service) {
+    let result = server.run(service);
+    finish();
+    match result {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("{prog}: {e}");

@@ -1,6 +1,36 @@
-//! Chapter 8. See `chapters/08-*.md`.
+//! Chapter 8: WebSocket from the handshake to the last frame (RFC 6455).
+//! See `chapters/08-websocket.md`.
+//!
+//! One concept per file, in the order of the protocol's layers:
+//!
+//! * [`accept`]: the `Sec-WebSocket-Accept` key;
+//! * [`handshake`]: the HTTP/1.1 upgrade, server and client side;
+//! * [`frame`]: the frame codec, free of I/O;
+//! * [`message`]: fragments into messages, UTF-8 checked on the way;
+//! * [`close`]: close codes and the close frame's payload;
+//! * [`socket`]: a [`WebSocket`] over a stream, with a clonable [`WsSender`];
+//! * [`client`]: connecting to `ws://host:port/path`;
+//! * [`service`]: the echo and hello services the binaries serve;
+//! * [`mod@checks`]: the exercises' black-box checks.
+
+pub mod accept;
+pub mod checks;
+pub mod client;
+pub mod close;
+pub mod frame;
+pub mod handshake;
+pub mod message;
+pub mod service;
+pub mod socket;
+
+pub use accept::accept_key;
+pub use frame::{Frame, OpCode, Role};
+pub use handshake::{HandshakeConfig, OriginPolicy};
+pub use message::Message;
+pub use service::{echo_service, hello_service};
+pub use socket::{Config, WebSocket, WsError, WsSender};
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
 pub fn checks() -> Vec<crate::check::Check> {
-    Vec::new()
+    checks::all()
 }

@@ -1,0 +1,62 @@
+//! `ch08_ws_echo`: a WebSocket echo server. Accepts the handshake on any
+//! path and sends every message back with its type.
+//!
+//! ```text
+//! cargo run --bin ch08_ws_echo &
+//! cargo run --bin ch08_ws_client -- ws://127.0.0.1:8765/
+//! cargo run --bin check -- ch08 --addr 127.0.0.1:8765
+//! ```
+
+use std::sync::Arc;
+
+use wirebook::ch05_concurrency::cli::{ServerArgs, parse_duration, run_server};
+use wirebook::ch08_websocket::handshake::DEFAULT_MAX_SOCKETS;
+use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy, echo_service};
+use wirebook::cli::Args;
+
+fn main() {
+    let mut args = Args::from_env(
+        "ch08_ws_echo",
+        "A WebSocket echo server (RFC 6455): every message comes back with its type.\n\
+         Any path; any Origin.",
+        "[--addr HOST:PORT] [--ping-interval T] [--max-message BYTES] [--max-sockets N] [--quiet] [--trace]",
+    );
+    let d = Config::default();
+    args.describe(&format!(
+        "--ping-interval T     ping a client silent this long; close (1001) after twice (default {}s)",
+        d.ping_interval.map_or(0.0, |t| t.as_secs_f64())
+    ));
+    args.describe(&format!(
+        "--max-sockets N       WebSockets open at once; more get 503 (default {DEFAULT_MAX_SOCKETS})"
+    ));
+    args.describe(&format!(
+        "--max-message BYTES   largest message accepted; larger ones get 1009 (default {})",
+        d.max_message
+    ));
+    let sa = ServerArgs::parse(&mut args, "127.0.0.1:8765");
+    let mut socket = d;
+    if let Some(v) = args.value("--ping-interval") {
+        match parse_duration(&v) {
+            Ok(t) => socket.ping_interval = Some(t),
+            Err(e) => args.fail(format!("invalid value for --ping-interval: {e}")),
+        }
+    }
+    socket.max_message = args.parsed("--max-message", socket.max_message);
+    if socket.max_message == 0 {
+        args.fail("--max-message must be at least 1");
+    }
+    socket.max_frame = socket.max_message;
+    let max_sockets = args.parsed("--max-sockets", DEFAULT_MAX_SOCKETS);
+    if max_sockets == 0 {
+        args.fail("--max-sockets must be at least 1");
+    }
+    args.finish();
+    // An echo server has nothing to protect: any page may use it.
+    let cfg = HandshakeConfig {
+        origin: OriginPolicy::Any,
+        socket,
+        max_sockets,
+        ..HandshakeConfig::default()
+    };
+    run_server("ch08_ws_echo", sa, Arc::new(echo_service(cfg)))
+}

@@ -1,0 +1,30 @@
+//! `ch08_ws_hello`: the original tutorial's WebSocket example. Receives a
+//! name, answers `Hello {name}!`, logs `< name` and `> Hello name!` to
+//! stdout, and closes the connection (1000).
+//!
+//! ```text
+//! cargo run --bin ch08_ws_hello &
+//! echo world | cargo run --bin ch08_ws_client -- ws://127.0.0.1:8765/
+//! ```
+
+use std::sync::Arc;
+
+use wirebook::ch05_concurrency::cli::{ServerArgs, run_server};
+use wirebook::ch08_websocket::{HandshakeConfig, hello_service};
+use wirebook::cli::Args;
+
+fn main() {
+    let mut args = Args::from_env(
+        "ch08_ws_hello",
+        "Greets over WebSocket: receives a name, answers `Hello {name}!`, closes.\n\
+         Pages from other origins are refused (403); clients without Origin are served.",
+        "[--addr HOST:PORT] [--quiet] [--trace]",
+    );
+    let sa = ServerArgs::parse(&mut args, "127.0.0.1:8765");
+    args.finish();
+    run_server(
+        "ch08_ws_hello",
+        sa,
+        Arc::new(hello_service(HandshakeConfig::default())),
+    )
+}

@@ -1,0 +1,251 @@
+//! `ch07_upload`: a `PUT` streamed from disk.
+//!
+//! The body never sits in memory: with a `Content-Length` it is copied
+//! from the file to the socket with `io::copy` (which is `sendfile(2)` on
+//! Linux, as in chapter 6); with `--chunked` it goes out in 64 KiB chunks.
+//!
+//! `Expect: 100-continue` (RFC 9110 §10.1.1) asks the server to look at
+//! the head first. A server that will refuse the upload (too large, bad
+//! name, no permission) answers at once with its final status, and we send
+//! no body at all. A server that accepts it says `100 Continue`. A server
+//! that ignores `Expect` (HTTP/1.0, or simply old) says nothing, so after
+//! a bounded wait we send the body anyway, as the RFC tells clients to.
+
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::ch02_http_by_hand::head::{Headers, Parsed, ResponseHead, parse_response};
+use crate::ch03_urls_and_clients::body::{
+    BodyReader, LAST_CHUNK, encode_chunk, response_body_kind,
+};
+use crate::ch03_urls_and_clients::client::Config;
+use crate::ch03_urls_and_clients::url::Url;
+use crate::ch06_static_files::mime::content_type;
+use crate::trace::{self, Dir};
+
+/// How long to wait for `100 Continue` before sending the body anyway.
+pub const DEFAULT_EXPECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What to upload where.
+#[derive(Debug, Clone)]
+pub struct UploadOptions {
+    pub url: Url,
+    /// Send with the chunked coding instead of `Content-Length`.
+    pub chunked: bool,
+    /// Wait this long for `100 Continue`; `None` sends no `Expect`.
+    pub expect_timeout: Option<Duration>,
+    /// Chapter 3's client settings (timeouts, head limits, User-Agent).
+    pub client: Config,
+}
+
+/// The server's final answer, and how much of the body it cost.
+#[derive(Debug, Clone)]
+pub struct UploadOutcome {
+    pub status: u16,
+    pub reason: String,
+    pub body: Vec<u8>,
+    /// Body bytes written to the socket (0 when refused after `Expect`).
+    pub body_bytes_sent: u64,
+}
+
+/// Largest response body kept (the answer to an upload is a short note).
+const MAX_ANSWER: u64 = 64 * 1024;
+
+fn other(msg: impl Into<String>) -> io::Error {
+    io::Error::other(msg.into())
+}
+
+/// Uploads the file at `path` as `opts` says.
+///
+/// Chapter 3's client sends a request in one go and hides interim
+/// responses; `Expect: 100-continue` needs the opposite (send the head,
+/// *look at* what comes back, then decide), so this function drives the
+/// exchange itself with the same pieces: chapter 3's URL, chapter 2's
+/// response grammar, chapter 3's body framing.
+pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let parts = opts
+        .url
+        .http_parts()
+        .map_err(|e| other(format!("cannot upload to {}: {e}", opts.url)))?;
+    let mut stream = connect(&parts.connect_host, parts.port, &opts.client)?;
+    let peer = stream.peer_addr()?;
+
+    let mut fields = Headers::new();
+    fields.append("Host", parts.host_header.clone());
+    fields.append("User-Agent", opts.client.user_agent.clone());
+    fields.append("Content-Type", content_type(path));
+    if opts.chunked {
+        fields.append("Transfer-Encoding", "chunked");
+    } else {
+        fields.append("Content-Length", len.to_string());
+    }
+    if opts.expect_timeout.is_some() {
+        fields.append("Expect", "100-continue");
+    }
+    fields.append("Connection", "close");
+    let mut head = format!("PUT {} HTTP/1.1\r\n", parts.target).into_bytes();
+    fields.write_to(&mut head);
+    head.extend_from_slice(b"\r\n");
+    trace::head(Dir::Out, peer, &head);
+    stream.write_all(&head)?;
+
+    let mut inbuf = Vec::new();
+    // Wait for `100 Continue`, a final answer, or the timeout.
+    if let Some(wait) = opts.expect_timeout {
+        stream.set_read_timeout(Some(wait))?;
+        let early = read_one_head(&mut stream, &mut inbuf, &opts.client);
+        stream.set_read_timeout(Some(opts.client.read_timeout))?;
+        match early {
+            Ok(h) if (100..200).contains(&h.status) => {}
+            // A final answer before the body: refused (or, rarely,
+            // accepted without it). Send nothing more.
+            Ok(h) => return finish(stream, inbuf, h, 0),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                trace::note(peer, "no 100 Continue in time; sending the body anyway");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    // If the server answers and closes part-way (413 for a chunked body
+    // over its limit), the write fails; its answer is still worth reading.
+    let sent = send_body(&mut stream, &mut file, len, opts.chunked);
+    let head = loop {
+        match read_one_head(&mut stream, &mut inbuf, &opts.client) {
+            Ok(h) if (100..200).contains(&h.status) => continue,
+            Ok(h) => break h,
+            Err(e) => return Err(sent.err().unwrap_or(e)),
+        }
+    };
+    trace::body(
+        Dir::Out,
+        peer,
+        *sent.as_ref().unwrap_or(&0),
+        if opts.chunked {
+            "chunked"
+        } else {
+            "Content-Length"
+        },
+    );
+    finish(stream, inbuf, head, sent.unwrap_or(0))
+}
+
+/// Resolves and connects with chapter 3's timeouts.
+fn connect(host: &str, port: u16, cfg: &Config) -> io::Result<TcpStream> {
+    let mut last = other(format!("{host} has no addresses"));
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, cfg.connect_timeout) {
+            Ok(s) => {
+                s.set_read_timeout(Some(cfg.read_timeout))?;
+                s.set_write_timeout(Some(cfg.read_timeout))?;
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Reads exactly one response head, interim ones included (they are what
+/// `Expect` is about), keeping bytes read past it in `buf`.
+fn read_one_head(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    cfg: &Config,
+) -> io::Result<ResponseHead> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match parse_response(buf, &cfg.limits) {
+            Ok(Parsed::Complete(h, n)) => {
+                trace::head(
+                    Dir::In,
+                    stream
+                        .peer_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    &buf[..n],
+                );
+                buf.drain(..n);
+                return Ok(h);
+            }
+            Ok(Parsed::Incomplete) => {}
+            Err(e) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("malformed response: {e}"),
+                ));
+            }
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection without answering",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads the (short) body of the final answer.
+fn finish(
+    stream: TcpStream,
+    inbuf: Vec<u8>,
+    head: ResponseHead,
+    sent: u64,
+) -> io::Result<UploadOutcome> {
+    let mut body = Vec::new();
+    if let Ok(kind) = response_body_kind("PUT", head.status, &head.headers) {
+        let reader = BodyReader::new(BufReader::new(Cursor::new(inbuf).chain(stream)), kind);
+        let _ = reader.take(MAX_ANSWER).read_to_end(&mut body);
+    }
+    Ok(UploadOutcome {
+        status: head.status,
+        reason: head.reason,
+        body,
+        body_bytes_sent: sent,
+    })
+}
+
+fn send_body(stream: &mut TcpStream, file: &mut File, len: u64, chunked: bool) -> io::Result<u64> {
+    if !chunked {
+        // File to socket with sendfile(2), as chapter 6's server does.
+        // A file that shrank since we sent its length cannot be sent
+        // honestly: close.
+        use crate::ch04_methods_and_routing::sendfile::FileSink;
+        let n = stream.send_file(file, 0, len)?;
+        if n != len {
+            let _ = stream.shutdown(Shutdown::Both);
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("file shrank while sending: {n} of {len} bytes"),
+            ));
+        }
+        return Ok(n);
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::with_capacity(buf.len() + 32);
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.clear();
+        encode_chunk(&buf[..n], &mut out);
+        stream.write_all(&out)?;
+        total += n as u64;
+    }
+    stream.write_all(LAST_CHUNK)?;
+    Ok(total)
+}

@@ -1,0 +1,841 @@
+//! A WebSocket connection over a byte stream: frames read and decoded,
+//! messages reassembled, pings answered, the close handshake carried out,
+//! and protocol errors turned into the right close frame before the TCP
+//! connection goes (RFC 6455 §5–§7).
+//!
+//! [`WebSocket`] is the *reading* side: one thread calls
+//! [`WebSocket::read_message`] in a loop. Writing goes through a
+//! [`WsSender`], a cheap clonable handle (an `Arc` around a mutex-protected
+//! writer) that any number of threads may use at once: the mutex makes each
+//! frame leave in one piece, never interleaved with another thread's. The
+//! reader uses the same sender for pongs and close replies.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::close;
+use super::frame::{self, Decoded, OpCode, Role};
+use super::message::{Event, Message, Reassembler, Violation};
+use crate::rng::Rng;
+use crate::trace::{self, Dir};
+
+/// Limits and timers of a connection.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest frame payload accepted; a larger declared length is refused
+    /// from the header with 1009, before anything is allocated for it.
+    pub max_frame: usize,
+    /// Largest message (all fragments together); past it, 1009.
+    pub max_message: usize,
+    /// After this long without a byte from the peer, send a ping; after
+    /// twice this long, give up on the peer (close 1001). `None`: wait
+    /// forever (only for tests and trusted peers).
+    pub ping_interval: Option<Duration>,
+    /// How long one write may block (a peer that stops reading must not
+    /// hold a writer, or the mutex, forever).
+    pub write_timeout: Option<Duration>,
+    /// How long to wait for the peer's answer to our close frame, and for
+    /// the peer to close TCP after the close handshake.
+    pub close_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_frame: 16 * 1024 * 1024,
+            max_message: 16 * 1024 * 1024,
+            ping_interval: Some(Duration::from_secs(30)),
+            write_timeout: Some(Duration::from_secs(10)),
+            close_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why reading or writing failed.
+#[derive(Debug)]
+pub enum WsError {
+    /// The transport failed, or the peer closed TCP without a close frame
+    /// (`UnexpectedEof`; reported locally as 1006).
+    Io(io::Error),
+    /// The peer broke the protocol; we sent this close code and closed.
+    Failed(Violation),
+    /// The peer did not answer our pings (or our close frame) in time.
+    Timeout,
+    /// The connection is closed (or closing): no more data frames.
+    Closed,
+}
+
+impl WsError {
+    /// The close code this error amounts to (1006 for a dropped connection).
+    pub fn close_code(&self) -> u16 {
+        match self {
+            WsError::Failed(v) => v.code,
+            WsError::Timeout => close::GOING_AWAY,
+            WsError::Io(_) => close::ABNORMAL,
+            WsError::Closed => close::NORMAL,
+        }
+    }
+}
+
+impl fmt::Display for WsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WsError::Io(e) => write!(f, "connection failed: {e}"),
+            WsError::Failed(v) => write!(f, "protocol error, closed with {v}"),
+            WsError::Timeout => f.write_str("peer did not answer in time"),
+            WsError::Closed => f.write_str("connection is closed"),
+        }
+    }
+}
+
+impl std::error::Error for WsError {}
+
+impl From<io::Error> for WsError {
+    fn from(e: io::Error) -> WsError {
+        WsError::Io(e)
+    }
+}
+
+/// The writing side, shared by every [`WsSender`] clone.
+struct Out<S> {
+    stream: S,
+    role: Role,
+    /// Masking keys for a client (§5.3: a fresh unpredictable key a frame).
+    rng: Option<Rng>,
+    /// Reused for each frame: header and payload leave in one write.
+    buf: Vec<u8>,
+    close_sent: bool,
+}
+
+struct Shared<S> {
+    out: Mutex<Out<S>>,
+    /// A handle on the TCP socket, if there is one: to shut it down and
+    /// change its read timeout from any thread.
+    tcp: Option<TcpStream>,
+    peer: String,
+    /// How long the reader waits for the answer to a close frame.
+    close_timeout: Duration,
+}
+
+/// A clonable handle that sends frames on a connection, from any thread.
+pub struct WsSender<S = TcpStream> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S> Clone for WsSender<S> {
+    fn clone(&self) -> Self {
+        WsSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S: Write> WsSender<S> {
+    fn lock(&self) -> MutexGuard<'_, Out<S>> {
+        // A thread that panicked while holding the lock left at most a
+        // half-written frame; the connection is then broken anyway, and the
+        // next write fails on its own.
+        self.shared.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn send_text(&self, text: &str) -> Result<(), WsError> {
+        self.send_frame(true, OpCode::Text, text.as_bytes())
+    }
+
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), WsError> {
+        self.send_frame(true, OpCode::Binary, data)
+    }
+
+    pub fn send(&self, msg: &Message) -> Result<(), WsError> {
+        match msg {
+            Message::Text(t) => self.send_text(t),
+            Message::Binary(b) => self.send_binary(b),
+        }
+    }
+
+    /// Sends a ping (at most 125 bytes of payload); the peer answers with a
+    /// pong carrying the same bytes.
+    pub fn ping(&self, payload: &[u8]) -> Result<(), WsError> {
+        self.send_frame(true, OpCode::Ping, payload)
+    }
+
+    pub fn pong(&self, payload: &[u8]) -> Result<(), WsError> {
+        self.send_frame(true, OpCode::Pong, payload)
+    }
+
+    /// Starts the close handshake: sends a close frame with `code` and
+    /// `reason`. The reading side then waits for the peer's close frame;
+    /// after this, nothing but control frames are read and no data is sent.
+    pub fn close(&self, code: u16, reason: &str) -> Result<(), WsError> {
+        self.send_frame(true, OpCode::Close, &close::payload(code, reason))?;
+        if let Some(tcp) = &self.shared.tcp {
+            // The reader may be blocked for a whole ping interval: from now
+            // on it waits only as long as an answer to close may take.
+            let _ = tcp.set_read_timeout(Some(self.shared.close_timeout));
+        }
+        Ok(())
+    }
+
+    /// Whether a close frame has been sent.
+    pub fn is_closed(&self) -> bool {
+        self.lock().close_sent
+    }
+
+    /// Sends one frame as given: the building block of the methods above,
+    /// public so that tests and checks can send fragments. Control frames
+    /// longer than 125 bytes are refused here rather than sent broken.
+    pub fn send_frame(&self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<(), WsError> {
+        if opcode.is_control() && (payload.len() > frame::MAX_CONTROL_PAYLOAD || !fin) {
+            return Err(WsError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "control frames are unfragmented and at most 125 bytes",
+            )));
+        }
+        let mut out = self.lock();
+        if out.close_sent {
+            return Err(WsError::Closed);
+        }
+        let Out {
+            stream,
+            role,
+            rng,
+            buf,
+            close_sent,
+        } = &mut *out;
+        let mask = match role {
+            Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
+            Role::Server => None,
+        };
+        buf.clear();
+        // A large unmasked payload goes out straight from the caller's
+        // slice, behind the header, in one `writev`: no copy. Small frames
+        // (and every masked one) are built in `buf` and leave in one write.
+        let zero_copy = mask.is_none() && payload.len() >= ZERO_COPY_MIN;
+        if zero_copy {
+            frame::encode_header(fin, opcode, None, payload.len(), buf);
+        } else {
+            frame::encode(fin, opcode, payload, mask, buf);
+        }
+        if trace::enabled() {
+            let summary = frame::describe(fin, opcode, mask.is_some(), payload);
+            trace::frame(Dir::Out, &self.shared.peer, &summary);
+        }
+        if opcode == OpCode::Close {
+            *close_sent = true;
+        }
+        let r = if zero_copy {
+            write_all_two(stream, buf, payload)
+        } else {
+            stream.write_all(buf)
+        }
+        .and_then(|_| stream.flush());
+        if buf.capacity() > KEEP_BUFFER {
+            // Do not keep a large message's buffer for the connection's life.
+            *buf = Vec::new();
+        }
+        r.map_err(WsError::Io)
+    }
+
+    /// Closes the TCP connection (both directions) at once, if there is one.
+    pub fn shutdown(&self) {
+        if let Some(t) = &self.shared.tcp {
+            let _ = t.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Payloads from this size on are not copied into the frame buffer.
+const ZERO_COPY_MIN: usize = 4096;
+
+/// Writes `a` then `b` with vectored writes (`writev`), retrying after
+/// partial writes, as `write_all` does for one slice.
+fn write_all_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let n = match w.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let from_a = n.min(a.len());
+        a = &a[from_a..];
+        b = &b[n - from_a..];
+    }
+    Ok(())
+}
+
+/// The reading side of a WebSocket connection (see the module docs).
+pub struct WebSocket<S = TcpStream> {
+    stream: S,
+    sender: WsSender<S>,
+    role: Role,
+    config: Config,
+    /// Received bytes live in `buf[start..end]`; the rest is room to read.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    messages: Reassembler,
+    /// The peer's close frame, once received (`Some(None)`: it had no code).
+    peer_close: Option<Option<(u16, String)>>,
+    /// Set when the connection is over: `read_message` returns `Ok(None)`.
+    done: bool,
+    /// A ping went out because the peer was quiet, and nothing came since.
+    awaiting_pong: bool,
+}
+
+/// Bytes read from the socket at a time when no frame length is known.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A read or write buffer that grew past this for a large message is given
+/// back afterwards; up to this size it is kept, so a stream of 64 KiB
+/// messages does not reallocate for each one.
+const KEEP_BUFFER: usize = 256 * 1024;
+
+impl WebSocket<TcpStream> {
+    /// A WebSocket over a TCP connection whose handshake is done. `leftover`
+    /// holds bytes read past the handshake: the first frame's bytes.
+    pub fn from_tcp(
+        stream: TcpStream,
+        leftover: Vec<u8>,
+        role: Role,
+        config: Config,
+    ) -> io::Result<WebSocket<TcpStream>> {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(config.ping_interval)?;
+        stream.set_write_timeout(config.write_timeout)?;
+        let writer = stream.try_clone()?;
+        let control = stream.try_clone()?;
+        let peer = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "?".into());
+        Ok(WebSocket::from_parts(
+            stream,
+            writer,
+            Some(control),
+            peer,
+            leftover,
+            role,
+            config,
+        ))
+    }
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// A WebSocket over any byte stream: `reader` is read, `writer` written
+    /// (two handles on one connection, or two ends of anything). `tcp`, if
+    /// given, is used to shut the connection down and to change timeouts.
+    pub fn from_parts(
+        reader: S,
+        writer: S,
+        tcp: Option<TcpStream>,
+        peer: String,
+        leftover: Vec<u8>,
+        role: Role,
+        config: Config,
+    ) -> WebSocket<S> {
+        let end = leftover.len();
+        let mut buf = leftover;
+        buf.resize(end.max(READ_CHUNK), 0);
+        WebSocket {
+            stream: reader,
+            sender: WsSender {
+                shared: Arc::new(Shared {
+                    out: Mutex::new(Out {
+                        stream: writer,
+                        role,
+                        rng: None,
+                        buf: Vec::new(),
+                        close_sent: false,
+                    }),
+                    tcp,
+                    peer,
+                    close_timeout: config.close_timeout,
+                }),
+            },
+            role,
+            messages: Reassembler::new(config.max_message),
+            config,
+            buf,
+            start: 0,
+            end,
+            peer_close: None,
+            done: false,
+            awaiting_pong: false,
+        }
+    }
+
+    /// A handle for writing, to keep or hand to other threads.
+    pub fn sender(&self) -> WsSender<S> {
+        self.sender.clone()
+    }
+
+    pub fn send_text(&self, text: &str) -> Result<(), WsError> {
+        self.sender.send_text(text)
+    }
+
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), WsError> {
+        self.sender.send_binary(data)
+    }
+
+    pub fn send(&self, msg: &Message) -> Result<(), WsError> {
+        self.sender.send(msg)
+    }
+
+    pub fn ping(&self, payload: &[u8]) -> Result<(), WsError> {
+        self.sender.ping(payload)
+    }
+
+    /// The address of the peer, as shown in traces.
+    pub fn peer(&self) -> &str {
+        &self.sender.shared.peer
+    }
+
+    /// The close frame the peer sent, once it has: `Some(None)` if it
+    /// carried no code.
+    pub fn peer_close(&self) -> Option<&Option<(u16, String)>> {
+        self.peer_close.as_ref()
+    }
+
+    /// Closes the connection cleanly: sends a close frame with `code` and
+    /// `reason`, reads (and drops) whatever the peer still sends until its
+    /// close frame comes back, then closes TCP. Waits at most
+    /// `config.close_timeout` for the answer.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
+        match self.sender.close(code, reason) {
+            Ok(()) | Err(WsError::Closed) => {}
+            Err(e) => {
+                self.finish();
+                return Err(e);
+            }
+        }
+        self.set_read_timeout(Some(self.config.close_timeout));
+        // A peer that keeps sending data instead of answering is bounded
+        // by a deadline, not only by the read timeout (which needs silence).
+        let deadline = std::time::Instant::now() + self.config.close_timeout;
+        loop {
+            match self.read_message() {
+                Ok(Some(_)) if std::time::Instant::now() > deadline => {
+                    self.finish();
+                    return Err(WsError::Timeout);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn set_read_timeout(&self, t: Option<Duration>) {
+        if let Some(tcp) = &self.sender.shared.tcp {
+            let _ = tcp.set_read_timeout(t);
+        }
+    }
+
+    /// The next data message. `Ok(None)` once the connection is closed
+    /// (close handshake done, or the connection already failed). Pings are
+    /// answered, pongs noted, and a close frame from the peer is answered
+    /// with the same code before `Ok(None)` is returned.
+    ///
+    /// On a protocol error the connection is *failed* (§7.1.7): a close
+    /// frame with 1002, 1007 or 1009 goes out, TCP is closed, and the
+    /// error is returned.
+    pub fn read_message(&mut self) -> Result<Option<Message>, WsError> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let decoded = frame::decode(
+                &self.buf[self.start..self.end],
+                self.role,
+                self.config.max_frame as u64,
+            );
+            let (f, used) = match decoded {
+                Err(e) => return Err(self.fail(Violation::new(e.close_code(), e.to_string()))),
+                Ok(Decoded::NeedMore { frame_len }) => {
+                    self.fill(frame_len)?;
+                    continue;
+                }
+                Ok(Decoded::Frame(f, used)) => (f, used),
+            };
+            self.start += used;
+            if trace::enabled() {
+                let masked = self.role == Role::Server;
+                let summary = frame::describe(f.fin, f.opcode, masked, &f.payload);
+                trace::frame(Dir::In, self.peer(), &summary);
+            }
+            match self.messages.push(f) {
+                Err(v) => return Err(self.fail(v)),
+                Ok(Event::Fragment) | Ok(Event::Pong(_)) => {}
+                Ok(Event::Message(m)) => return Ok(Some(m)),
+                Ok(Event::Ping(p)) => match self.sender.pong(&p) {
+                    // Once our close is out, pings are not answered (§5.5.2
+                    // does not require it and no frame may follow a close).
+                    Ok(()) | Err(WsError::Closed) => {}
+                    Err(e) => {
+                        self.finish();
+                        return Err(e);
+                    }
+                },
+                Ok(Event::Close(c)) => {
+                    // §5.5.1: answer with a close frame, echoing the code.
+                    if !self.sender.is_closed() {
+                        let _ = match &c {
+                            Some((code, _)) => self.sender.close(*code, ""),
+                            None => self.sender.send_frame(true, OpCode::Close, &[]),
+                        };
+                    }
+                    self.peer_close = Some(c);
+                    self.finish();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Reads more bytes into the buffer.
+    ///
+    /// Memory follows the bytes that actually arrived, not the length a
+    /// header announced: the buffer grows by doubling, and only when its
+    /// free room is nearly used up, up to the frame's size (at most
+    /// `max_frame` plus a header, checked by the codec). A peer that
+    /// announces 16 MiB and sends 14 bytes costs 16 KiB, not 16 MiB.
+    fn fill(&mut self, frame_len: Option<usize>) -> Result<(), WsError> {
+        let pending = self.end - self.start;
+        // Room wanted from `start`: the whole frame, or at least a chunk.
+        let target = frame_len.unwrap_or(0).max(pending + READ_CHUNK / 2);
+        if self.start > 0 && (pending == 0 || self.buf.len() - self.start < target) {
+            // Move what is buffered to the front.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = pending;
+        }
+        if self.buf.len() > KEEP_BUFFER && target <= READ_CHUNK {
+            // A big message went through: give the memory back.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = pending;
+            self.buf.truncate(READ_CHUNK);
+            self.buf.shrink_to_fit();
+        }
+        if self.buf.len() - self.start < target && self.buf.len() - self.end < READ_CHUNK / 2 {
+            let grown = (self.buf.len() * 2)
+                .max(READ_CHUNK)
+                .min(self.start + target);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.stream.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    let mid_frame = self.end > self.start;
+                    let closing = self.sender.is_closed();
+                    self.finish();
+                    if closing && !mid_frame {
+                        // We sent close; the peer closed TCP instead of
+                        // answering. Done all the same.
+                        return Ok(());
+                    }
+                    let what = if mid_frame {
+                        "peer closed the connection in the middle of a frame"
+                    } else {
+                        "peer closed the connection without a close frame"
+                    };
+                    return Err(WsError::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        what,
+                    )));
+                }
+                Ok(n) => {
+                    self.end += n;
+                    self.awaiting_pong = false;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return self.idle(e);
+                }
+                Err(e) => {
+                    self.finish();
+                    return Err(WsError::Io(e));
+                }
+            }
+        }
+    }
+
+    /// The read timed out: the peer has been quiet for a ping interval.
+    fn idle(&mut self, e: io::Error) -> Result<(), WsError> {
+        if self.sender.is_closed() {
+            // Waited long enough for the answer to our close frame.
+            trace::note(self.peer(), "no answer to our close frame; closing");
+            self.finish();
+            return Err(WsError::Timeout);
+        }
+        if self.config.ping_interval.is_none() {
+            self.finish();
+            return Err(WsError::Io(e));
+        }
+        if self.awaiting_pong {
+            trace::note(self.peer(), "no answer to our ping; closing");
+            let _ = self.sender.close(close::GOING_AWAY, "idle timeout");
+            self.finish();
+            return Err(WsError::Timeout);
+        }
+        self.awaiting_pong = true;
+        match self.sender.ping(b"wirebook") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.finish();
+                Err(e)
+            }
+        }
+    }
+
+    /// Fails the connection (§7.1.7): close frame with the violation's code,
+    /// then TCP closed.
+    fn fail(&mut self, v: Violation) -> WsError {
+        trace::note(self.peer(), format!("failing the connection: {v}"));
+        let _ = self.sender.close(v.code, &v.reason);
+        self.finish();
+        WsError::Failed(v)
+    }
+
+    /// Closes TCP. The writing side is shut first so the peer sees our close
+    /// frame followed by FIN; then what the peer still sends is read and
+    /// dropped for a moment (bounded in time and bytes). Closing a socket
+    /// with unread bytes makes the kernel send RST, which can destroy our
+    /// close frame before the peer has read it.
+    fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let Some(tcp) = &self.sender.shared.tcp else {
+            return;
+        };
+        let _ = tcp.shutdown(Shutdown::Write);
+        let _ = tcp.set_read_timeout(Some(self.config.close_timeout.min(Duration::from_secs(1))));
+        let mut sink = [0u8; 4096];
+        let mut budget = 1024 * 1024;
+        let mut reader = tcp;
+        while budget > 0 {
+            match reader.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => budget -= n.min(budget),
+            }
+        }
+        let _ = tcp.shutdown(Shutdown::Both);
+        self.buf = Vec::new();
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most 3 bytes a call, to exercise partial writes.
+    struct Trickle(Vec<u8>);
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A stream that delivers a script of bytes in random small pieces and
+    /// records what is written.
+    struct Script {
+        input: Vec<u8>,
+        pos: usize,
+        rng: Rng,
+        max_piece: usize,
+        output: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let left = self.input.len() - self.pos;
+            if left == 0 {
+                return Ok(0);
+            }
+            let n = buf.len().min(left).min(self.rng.range(1, self.max_piece));
+            buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.output.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn scripted(input: Vec<u8>, max_piece: usize) -> (WebSocket<Script>, Arc<Mutex<Vec<u8>>>) {
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stream = |input| Script {
+            input,
+            pos: 0,
+            rng: Rng::new(),
+            max_piece,
+            output: output.clone(),
+        };
+        let ws = WebSocket::from_parts(
+            stream(input),
+            stream(Vec::new()),
+            None,
+            "test".into(),
+            Vec::new(),
+            Role::Server,
+            Config::default(),
+        );
+        (ws, output)
+    }
+
+    #[test]
+    fn messages_of_every_size_survive_any_split_of_the_stream() {
+        let mut rng = Rng::new();
+        let mut input = Vec::new();
+        let mut sent = Vec::new();
+        for i in 0..60 {
+            let len = match i % 4 {
+                0 => rng.range(0, 130),
+                1 => rng.range(60_000, 70_000),
+                2 => rng.range(300_000, 400_000),
+                _ => rng.range(0, 20_000),
+            };
+            let data = rng.bytes(len);
+            let key = rng.next_u32().to_ne_bytes();
+            frame::encode(true, OpCode::Binary, &data, Some(key), &mut input);
+            sent.push(data);
+        }
+        for max_piece in [7, 5000, 100_000] {
+            let (mut ws, _) = scripted(input.clone(), max_piece);
+            let mut largest = 0;
+            for (i, want) in sent.iter().enumerate() {
+                largest = largest.max(want.len() + frame::MAX_HEADER_LEN);
+                let got = ws.read_message().unwrap().unwrap();
+                assert_eq!(
+                    got,
+                    Message::Binary(want.clone()),
+                    "message {i}, pieces of {max_piece}"
+                );
+                // Never much more than the largest frame so far needed.
+                assert!(
+                    ws.buf.len() <= largest + READ_CHUNK,
+                    "{} > {largest}",
+                    ws.buf.len()
+                );
+            }
+            // The script ends without a close frame: 1006, reported as EOF.
+            assert!(
+                matches!(ws.read_message(), Err(WsError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof)
+            );
+        }
+    }
+
+    #[test]
+    fn a_big_announced_length_costs_only_what_arrived() {
+        // 16 MiB announced (the limit), 100 bytes sent.
+        let mut input = vec![0x82, 0xFF];
+        input.extend_from_slice(&(16u64 << 20).to_be_bytes());
+        input.extend_from_slice(&[1, 2, 3, 4]);
+        input.extend_from_slice(&[0; 100]);
+        let (mut ws, _) = scripted(input, 10);
+        assert!(ws.read_message().is_err());
+        let (mut ws, _) = scripted(Vec::new(), 10);
+        // Drive `fill` by hand to see the buffer before the EOF drops it.
+        ws.buf[..14].copy_from_slice(&[0x82, 0xFF, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4]);
+        ws.end = 14;
+        let _ = ws.fill(Some(14 + (16 << 20)));
+        assert!(ws.buf.capacity() <= 2 * READ_CHUNK, "{}", ws.buf.capacity());
+    }
+
+    #[test]
+    fn pings_are_answered_and_a_close_is_echoed() {
+        let mut input = Vec::new();
+        frame::encode(true, OpCode::Ping, b"abc", Some([1, 2, 3, 4]), &mut input);
+        frame::encode(true, OpCode::Text, b"hi", Some([5, 6, 7, 8]), &mut input);
+        frame::encode(
+            true,
+            OpCode::Close,
+            &close::payload(4000, "bye"),
+            Some([9, 9, 9, 9]),
+            &mut input,
+        );
+        frame::encode(
+            true,
+            OpCode::Text,
+            b"ignored",
+            Some([1, 1, 1, 1]),
+            &mut input,
+        );
+        let (mut ws, out) = scripted(input, 3);
+        assert_eq!(ws.read_message().unwrap(), Some(Message::Text("hi".into())));
+        assert_eq!(ws.read_message().unwrap(), None);
+        assert_eq!(ws.read_message().unwrap(), None);
+        assert_eq!(ws.peer_close(), Some(&Some((4000, "bye".to_string()))));
+        assert_eq!(*out.lock().unwrap(), b"\x8a\x03abc\x88\x02\x0f\xa0");
+        assert!(matches!(ws.send_text("late"), Err(WsError::Closed)));
+    }
+
+    #[test]
+    fn garbage_ends_in_a_close_code_or_eof_never_a_panic() {
+        let mut rng = Rng::new();
+        for _ in 0..300 {
+            let len = rng.range(0, 300);
+            let (mut ws, out) = scripted(rng.bytes(len), 50);
+            let mut messages = 0;
+            let end = loop {
+                match ws.read_message() {
+                    Ok(Some(_)) => messages += 1,
+                    other => break other,
+                }
+                assert!(messages < 1000);
+            };
+            let out = out.lock().unwrap();
+            match end {
+                Err(WsError::Failed(v)) => {
+                    assert!([1002, 1007, 1009].contains(&v.code), "{v}");
+                    // We wrote a close frame (0x88, length, code) with it.
+                    let code = v.code.to_be_bytes();
+                    assert!(
+                        out.windows(4).any(|w| w[0] == 0x88 && w[2..] == code),
+                        "{out:x?}"
+                    );
+                }
+                Err(WsError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof),
+                Ok(None) => {} // a valid close frame among the garbage
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn vectored_write_survives_partial_writes() {
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"head", b"and the payload").unwrap();
+        assert_eq!(w.0, b"headand the payload");
+        let mut w = Trickle(Vec::new());
+        write_all_two(&mut w, b"", b"xy").unwrap();
+        assert_eq!(w.0, b"xy");
+    }
+}

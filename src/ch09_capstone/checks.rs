@@ -1,0 +1,242 @@
+//! The capstone's checks: what `cargo run --bin check -- ch09 --addr …`
+//! runs against the `wirebook` binary, or against a server the reader
+//! wrote (in any language) that speaks the same routes and chat protocol.
+
+use super::json::{self, Value};
+use super::protocol::ClientMessage;
+use crate::ch08_websocket::client::connect_with;
+use crate::ch08_websocket::{Config, Message, WebSocket};
+use crate::check::{Check, Failure, Target, exchange, expect_status, get, nc_command};
+use crate::rng::Rng;
+
+pub fn all() -> Vec<Check> {
+    vec![
+        Check {
+            name: "landing_page_links_the_chat",
+            about: "GET / answers 200 with an HTML page that links /chat.html",
+            run: landing_page_links_the_chat,
+        },
+        Check {
+            name: "hello_says_hello_world",
+            about: "GET /hello answers 200 with the body `Hello, world`",
+            run: hello_says_hello_world,
+        },
+        Check {
+            name: "echo_returns_the_body_verbatim",
+            about: "POST /echo answers 200 with exactly the bytes it was sent",
+            run: echo_returns_the_body_verbatim,
+        },
+        Check {
+            name: "chat_page_is_served",
+            about: "GET /chat.html answers 200 text/html, a page that opens /ws/chat",
+            run: chat_page_is_served,
+        },
+        Check {
+            name: "chat_join_gets_welcome_then_join",
+            about: "joining /ws/chat gets a welcome with the nickname, then the join event",
+            run: chat_join_gets_welcome_then_join,
+        },
+        Check {
+            name: "chat_message_reaches_another_member_intact",
+            about: "a say from one member reaches another, text and sender exact (JSON escaped)",
+            run: chat_message_reaches_another_member_intact,
+        },
+    ]
+}
+
+fn landing_page_links_the_chat(t: &Target) -> Result<(), Failure> {
+    let (req, r) = get(t, "/", "");
+    let r = r?;
+    expect_status(&r, 200, &req, t)?;
+    let body = String::from_utf8_lossy(&r.body);
+    if !body.contains("/chat.html") {
+        return Err(Failure::new("the landing page does not link /chat.html")
+            .sent(&req)
+            .got(&r.raw)
+            .repro(format!("curl -i {}", t.url("/"))));
+    }
+    Ok(())
+}
+
+fn hello_says_hello_world(t: &Target) -> Result<(), Failure> {
+    let (req, r) = get(t, "/hello", "");
+    let r = r?;
+    expect_status(&r, 200, &req, t)?;
+    if r.body != b"Hello, world" {
+        return Err(Failure::mismatch("wrong body", b"Hello, world", &r.body)
+            .sent(&req)
+            .repro(format!("curl -i {}", t.url("/hello"))));
+    }
+    Ok(())
+}
+
+fn echo_returns_the_body_verbatim(t: &Target) -> Result<(), Failure> {
+    let mut rng = Rng::new();
+    let n = rng.range(1, 3000);
+    let body = rng.bytes(n);
+    let mut req = format!(
+        "POST /echo HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {n}\r\nConnection: close\r\n\r\n",
+        t.authority()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let r = exchange(t, &req)?;
+    expect_status(&r, 200, &req, t)?;
+    if r.body != body {
+        return Err(
+            Failure::mismatch("the echoed body differs", &body, &r.body).repro(nc_command(t, &req))
+        );
+    }
+    Ok(())
+}
+
+fn chat_page_is_served(t: &Target) -> Result<(), Failure> {
+    let (req, r) = get(t, "/chat.html", "");
+    let r = r?;
+    expect_status(&r, 200, &req, t)?;
+    let ct = r.head.headers.get("content-type").unwrap_or("");
+    let body = String::from_utf8_lossy(&r.body);
+    if !ct.starts_with("text/html") || !body.contains("/ws/chat") {
+        return Err(Failure::new(format!(
+            "expected an HTML page that opens /ws/chat (Content-Type was {ct:?})"
+        ))
+        .sent(&req)
+        .got(&r.raw)
+        .repro(format!("curl -i {}", t.url("/chat.html"))));
+    }
+    Ok(())
+}
+
+/// A chat client for checks: connected, joined, with its welcome read.
+pub struct ChatClient {
+    pub ws: WebSocket,
+    pub nick: String,
+}
+
+impl ChatClient {
+    /// Connects to `/ws/chat` on `t` and joins as `nick`.
+    pub fn join(t: &Target, nick: &str) -> Result<ChatClient, Failure> {
+        let url = format!("ws://{}/ws/chat", t.addr);
+        let cfg = Config {
+            ping_interval: Some(t.timeout),
+            ..Config::default()
+        };
+        let (ws, _) = connect_with(&url, &[], cfg, t.timeout).map_err(|e| {
+            Failure::new(format!("cannot open a WebSocket to {url}: {e}"))
+                .repro(format!("websocat {url}"))
+        })?;
+        let join = ClientMessage::Join { nick: nick.into() }.to_json();
+        ws.send_text(&join)
+            .map_err(|e| Failure::new(format!("cannot send the join: {e}")))?;
+        let mut c = ChatClient {
+            ws,
+            nick: nick.into(),
+        };
+        let welcome = c.next_event()?;
+        if kind(&welcome) != "welcome" || str_of(&welcome, "nick") != nick {
+            return Err(Failure::new(format!(
+                "expected a welcome for {nick:?} first, got {welcome:?}"
+            ))
+            .sent(join.as_bytes()));
+        }
+        Ok(c)
+    }
+
+    /// The next message from the server, parsed (it must be JSON).
+    pub fn next_event(&mut self) -> Result<Value, Failure> {
+        match self.ws.read_message() {
+            Ok(Some(Message::Text(t))) => json::parse(&t).map_err(|e| {
+                Failure::new(format!("the server's message is not JSON: {e}")).got(t.as_bytes())
+            }),
+            Ok(Some(Message::Binary(b))) => {
+                Err(Failure::new("the server sent a binary message").got(&b))
+            }
+            Ok(None) => Err(Failure::new(format!(
+                "the server closed the chat ({:?})",
+                self.ws.peer_close()
+            ))),
+            Err(e) => Err(Failure::new(format!("reading from the chat: {e}"))),
+        }
+    }
+
+    /// Skips events until one satisfies `want`; fails after `max` others.
+    pub fn wait_for(
+        &mut self,
+        max: usize,
+        what: &str,
+        want: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Failure> {
+        for _ in 0..max {
+            let v = self.next_event()?;
+            if want(&v) {
+                return Ok(v);
+            }
+        }
+        Err(Failure::new(format!(
+            "{} did not receive {what} within {max} messages",
+            self.nick
+        )))
+    }
+
+    pub fn say(&self, text: &str) -> Result<(), Failure> {
+        let m = ClientMessage::Say { text: text.into() }.to_json();
+        self.ws
+            .send_text(&m)
+            .map_err(|e| Failure::new(format!("cannot send: {e}")).sent(m.as_bytes()))
+    }
+}
+
+/// `v["type"]`.
+pub fn kind(v: &Value) -> &str {
+    str_of(v, "type")
+}
+
+/// `v[key]` as a string, or `""`.
+pub fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn random_nick(rng: &mut Rng) -> String {
+    format!("check-{}", rng.word(8))
+}
+
+fn chat_join_gets_welcome_then_join(t: &Target) -> Result<(), Failure> {
+    let mut rng = Rng::new();
+    let nick = random_nick(&mut rng);
+    let mut c = ChatClient::join(t, &nick)?;
+    let j = c.next_event()?;
+    if kind(&j) != "join" || str_of(&j, "nick") != nick {
+        return Err(Failure::new(format!(
+            "after the welcome, expected the join of {nick:?}, got {j:?}"
+        )));
+    }
+    let _ = c.ws.close(1000, "");
+    Ok(())
+}
+
+fn chat_message_reaches_another_member_intact(t: &Target) -> Result<(), Failure> {
+    let mut rng = Rng::new();
+    let (na, nb) = (random_nick(&mut rng), random_nick(&mut rng));
+    let a = ChatClient::join(t, &na)?;
+    let mut b = ChatClient::join(t, &nb)?;
+    // Everything JSON escaping must get right, plus a random part.
+    let text = format!(
+        "\"quoted\" \\ back\\slash </script> \u{1}\u{1f} tab\t nl\n é 😀 \u{2028} {}",
+        rng.word(12)
+    );
+    a.say(&text)?;
+    let got = b.wait_for(50, "the message", |v| {
+        kind(v) == "say" && str_of(v, "nick") == na
+    })?;
+    if str_of(&got, "text") != text {
+        return Err(Failure::mismatch(
+            "the text arrived changed",
+            text.as_bytes(),
+            str_of(&got, "text").as_bytes(),
+        ));
+    }
+    drop(a);
+    let _ = b.ws.close(1000, "");
+    Ok(())
+}
