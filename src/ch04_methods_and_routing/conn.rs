@@ -722,7 +722,10 @@ fn serve_one(
         return Next::Upgrade(f);
     }
     if sent.close {
-        if body_unread {
+        if body_unread || !inbuf.is_empty() {
+            // Closing with input unread (a refused body, a pipelined
+            // request after `Connection: close`) would send a reset that
+            // can destroy the response in flight: linger instead.
             close_gently(stream, sup);
         }
         Next::Close
