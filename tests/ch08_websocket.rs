@@ -679,3 +679,66 @@ fn trace_shows_each_frame_decoded() {
     );
     assert!(trace.contains("Sec-WebSocket-Accept: "), "{trace}");
 }
+
+/// Writes masked frames of `opcode` as fast as the server takes them, on a
+/// thread, until `stop` is set or a write fails (the server hung up).
+fn flood(
+    mut s: TcpStream,
+    opcode: wirebook::ch08_websocket::OpCode,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<()> {
+    let mut frame = Vec::new();
+    wirebook::ch08_websocket::frame::encode(true, opcode, b"busy", Some([9, 8, 7, 6]), &mut frame);
+    let burst = frame.repeat(64);
+    thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if s.write_all(&burst).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[test]
+fn a_peer_that_pings_instead_of_answering_our_close_is_cut_off() {
+    // The hello server greets, then closes (1000) and waits for the answer.
+    // This peer never answers: it keeps the line busy with pings, so the
+    // server's read timeout never fires. The server must still give up
+    // after its close timeout (2 s), not wait as long as the pings come.
+    // (websocat ws://ADDR/ then flood pings: the server hangs up.)
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--quiet"]);
+    let mut name = Vec::new();
+    wirebook::ch08_websocket::frame::encode(
+        true,
+        wirebook::ch08_websocket::OpCode::Text,
+        b"pinger",
+        Some([1, 2, 3, 4]),
+        &mut name,
+    );
+    let (mut s, _) = raw_open(server.addr, &name);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooder = flood(
+        s.try_clone().unwrap(),
+        wirebook::ch08_websocket::OpCode::Ping,
+        stop.clone(),
+    );
+    s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let end = s.read_to_end(&mut got);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = flooder.join();
+    assert!(
+        end.is_ok()
+            || end
+                .as_ref()
+                .is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
+        "still connected after {:?}: {end:?}",
+        started.elapsed()
+    );
+    assert!(
+        got.starts_with(b"\x81\x0dHello pinger!\x88\x02\x03\xe8"),
+        "{got:x?}"
+    );
+    assert_no_panic(&server);
+}

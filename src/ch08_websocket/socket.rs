@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::close;
 use super::frame::{self, Decoded, OpCode, Role};
@@ -284,6 +284,8 @@ pub struct WebSocket<S = TcpStream> {
     done: bool,
     /// A ping went out because the peer was quiet, and nothing came since.
     awaiting_pong: bool,
+    /// Once our close frame is out: when we stop waiting for the answer.
+    close_deadline: Option<Instant>,
 }
 
 /// Bytes read from the socket at a time when no frame length is known.
@@ -365,6 +367,7 @@ impl<S: Read + Write> WebSocket<S> {
             peer_close: None,
             done: false,
             awaiting_pong: false,
+            close_deadline: None,
         }
     }
 
@@ -413,15 +416,8 @@ impl<S: Read + Write> WebSocket<S> {
             }
         }
         self.set_read_timeout(Some(self.config.close_timeout));
-        // A peer that keeps sending data instead of answering is bounded
-        // by a deadline, not only by the read timeout (which needs silence).
-        let deadline = std::time::Instant::now() + self.config.close_timeout;
         loop {
             match self.read_message() {
-                Ok(Some(_)) if std::time::Instant::now() > deadline => {
-                    self.finish();
-                    return Err(WsError::Timeout);
-                }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(e),
@@ -447,6 +443,20 @@ impl<S: Read + Write> WebSocket<S> {
         loop {
             if self.done {
                 return Ok(None);
+            }
+            if self.sender.is_closed() {
+                // Waiting for the answer to our close frame. The read timeout
+                // only fires on silence; a peer that keeps sending (pings,
+                // data) instead of answering is bounded by this deadline.
+                let close_timeout = self.config.close_timeout;
+                let deadline = *self
+                    .close_deadline
+                    .get_or_insert_with(|| Instant::now() + close_timeout);
+                if Instant::now() > deadline {
+                    trace::note(self.peer(), "no answer to our close frame in time; closing");
+                    self.finish();
+                    return Err(WsError::Timeout);
+                }
             }
             let decoded = frame::decode(
                 &self.buf[self.start..self.end],
