@@ -742,3 +742,53 @@ fn a_peer_that_pings_instead_of_answering_our_close_is_cut_off() {
     );
     assert_no_panic(&server);
 }
+
+#[test]
+fn a_peer_that_trickles_after_our_close_does_not_hold_the_connection() {
+    // After failing a connection (here: reserved opcode 0x3 → 1002) the
+    // server shuts its sending side and reads what still arrives for a
+    // moment, so that its close frame is not destroyed by an RST. That
+    // moment must be bounded in time: a peer that trickles a byte every
+    // 100 ms must not keep the socket (and its slot under --max-sockets).
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--quiet", "--max-sockets", "1"],
+    );
+    let (mut s, _) = raw_open(server.addr, &[0x83, 0x80, 1, 2, 3, 4]);
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(close[0], 0x88, "{close:x?}");
+    assert_eq!(close[2..], [0x03, 0xea], "1002 first");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickle = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            for _ in 0..80 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) || s.write_all(b"x").is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100)); // the peer's pace, not a wait
+            }
+        })
+    };
+    // The one slot comes free once the server lets go of the trickler.
+    let url = format!("ws://{}/", server.addr);
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let opened = loop {
+        match connect_with(&url, &[], Config::default(), TIMEOUT) {
+            Ok(ws) => break Some(ws),
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("503"), "{e}");
+                thread::yield_now();
+            }
+            Err(_) => break None,
+        }
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    trickle.join().unwrap();
+    assert!(
+        opened.is_some(),
+        "the trickling peer still holds the only WebSocket slot after {TIMEOUT:?}"
+    );
+    assert_no_panic(&server);
+}

@@ -619,9 +619,10 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Closes TCP. The writing side is shut first so the peer sees our close
     /// frame followed by FIN; then what the peer still sends is read and
-    /// dropped for a moment (bounded in time and bytes). Closing a socket
-    /// with unread bytes makes the kernel send RST, which can destroy our
-    /// close frame before the peer has read it.
+    /// dropped for a moment (bounded in time and bytes: a deadline, since a
+    /// peer that trickles a byte now and then never lets a read time out).
+    /// Closing a socket with unread bytes makes the kernel send RST, which
+    /// can destroy our close frame before the peer has read it.
     fn finish(&mut self) {
         if self.done {
             return;
@@ -631,11 +632,16 @@ impl<S: Read + Write> WebSocket<S> {
             return;
         };
         let _ = tcp.shutdown(Shutdown::Write);
-        let _ = tcp.set_read_timeout(Some(self.config.close_timeout.min(Duration::from_secs(1))));
+        let linger = self.config.close_timeout.min(Duration::from_secs(1));
+        let deadline = Instant::now() + linger;
         let mut sink = [0u8; 4096];
         let mut budget = 1024 * 1024;
         let mut reader = tcp;
         while budget > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
             match reader.read(&mut sink) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => budget -= n.min(budget),
