@@ -64,7 +64,8 @@ pub enum WsError {
     Failed(Violation),
     /// The peer did not answer our pings (or our close frame) in time.
     Timeout,
-    /// The connection is closed (or closing): no more data frames.
+    /// The connection is closed (or closing, or an earlier write failed):
+    /// no more frames.
     Closed,
 }
 
@@ -108,6 +109,9 @@ struct Out<S> {
     /// Reused for each frame: header and payload leave in one write.
     buf: Vec<u8>,
     close_sent: bool,
+    /// A write failed, perhaps half-way through a frame: whatever we sent
+    /// next would be read as the rest of it, so nothing more is sent.
+    broken: bool,
 }
 
 struct Shared<S> {
@@ -195,7 +199,7 @@ impl<S: Write> WsSender<S> {
             )));
         }
         let mut out = self.lock();
-        if out.close_sent {
+        if out.close_sent || out.broken {
             return Err(WsError::Closed);
         }
         let Out {
@@ -204,6 +208,7 @@ impl<S: Write> WsSender<S> {
             rng,
             buf,
             close_sent,
+            broken,
         } = &mut *out;
         let mask = match role {
             Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
@@ -235,6 +240,14 @@ impl<S: Write> WsSender<S> {
         if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
+        }
+        if r.is_err() {
+            // The peer's framing is lost: end the connection (the reader
+            // sees it end) instead of sending more into a broken stream.
+            *broken = true;
+            if let Some(t) = &self.shared.tcp {
+                let _ = t.shutdown(Shutdown::Both);
+            }
         }
         r.map_err(WsError::Io)
     }
@@ -352,6 +365,7 @@ impl<S: Read + Write> WebSocket<S> {
                         rng: None,
                         buf: Vec::new(),
                         close_sent: false,
+                        broken: false,
                     }),
                     tcp,
                     peer,
@@ -843,6 +857,70 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    /// A writer that takes `fail_at` bytes, then fails once with a timeout
+    /// (a peer that stopped reading), then takes everything again (the
+    /// peer read a little).
+    struct StallsOnce {
+        taken: Arc<Mutex<Vec<u8>>>,
+        fail_at: usize,
+        failed: bool,
+    }
+
+    impl Read for StallsOnce {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Ok(0)
+        }
+    }
+
+    impl Write for StallsOnce {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut taken = self.taken.lock().unwrap();
+            let room = self.fail_at.saturating_sub(taken.len());
+            if room == 0 && !self.failed {
+                self.failed = true;
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let n = if self.failed {
+                buf.len()
+            } else {
+                buf.len().min(room)
+            };
+            taken.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_write_ends_the_connection_rather_than_sending_half_a_frame() {
+        // "hello world" is a 13-byte frame; 5 bytes go out, then the write
+        // times out. Whatever is sent next would be read by the peer as
+        // the rest of that frame: nothing may follow.
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let stream = |fail_at| StallsOnce {
+            taken: taken.clone(),
+            fail_at,
+            failed: false,
+        };
+        let ws = WebSocket::from_parts(
+            stream(usize::MAX),
+            stream(5),
+            None,
+            "test".into(),
+            Vec::new(),
+            Role::Server,
+            Config::default(),
+        );
+        let tx = ws.sender();
+        assert!(matches!(tx.send_text("hello world"), Err(WsError::Io(_))));
+        assert!(matches!(tx.send_text("next"), Err(WsError::Closed)));
+        assert!(matches!(tx.pong(b"p"), Err(WsError::Closed)));
+        assert!(matches!(tx.close(1000, ""), Err(WsError::Closed)));
+        assert_eq!(*taken.lock().unwrap(), b"\x81\x0bhel");
     }
 
     #[test]
