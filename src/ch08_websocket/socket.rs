@@ -13,6 +13,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -108,7 +109,6 @@ struct Out<S> {
     rng: Option<Rng>,
     /// Reused for each frame: header and payload leave in one write.
     buf: Vec<u8>,
-    close_sent: bool,
     /// A write failed, perhaps half-way through a frame: whatever we sent
     /// next would be read as the rest of it, so nothing more is sent.
     broken: bool,
@@ -116,6 +116,10 @@ struct Out<S> {
 
 struct Shared<S> {
     out: Mutex<Out<S>>,
+    /// A close frame has been sent (set under `out`'s lock, read without it:
+    /// the reader checks it at every frame and must not wait behind a
+    /// writer blocked on a peer that does not read).
+    close_sent: AtomicBool,
     /// A handle on the TCP socket, if there is one: to shut it down and
     /// change its read timeout from any thread.
     tcp: Option<TcpStream>,
@@ -185,7 +189,7 @@ impl<S: Write> WsSender<S> {
 
     /// Whether a close frame has been sent.
     pub fn is_closed(&self) -> bool {
-        self.lock().close_sent
+        self.shared.close_sent.load(Ordering::Acquire)
     }
 
     /// Sends one frame as given: the building block of the methods above,
@@ -199,7 +203,7 @@ impl<S: Write> WsSender<S> {
             )));
         }
         let mut out = self.lock();
-        if out.close_sent || out.broken {
+        if out.broken || self.is_closed() {
             return Err(WsError::Closed);
         }
         let Out {
@@ -207,7 +211,6 @@ impl<S: Write> WsSender<S> {
             role,
             rng,
             buf,
-            close_sent,
             broken,
         } = &mut *out;
         let mask = match role {
@@ -229,7 +232,7 @@ impl<S: Write> WsSender<S> {
             trace::frame(Dir::Out, &self.shared.peer, &summary);
         }
         if opcode == OpCode::Close {
-            *close_sent = true;
+            self.shared.close_sent.store(true, Ordering::Release);
         }
         let r = if zero_copy {
             write_all_two(stream, buf, payload)
@@ -364,9 +367,9 @@ impl<S: Read + Write> WebSocket<S> {
                         role,
                         rng: None,
                         buf: Vec::new(),
-                        close_sent: false,
                         broken: false,
                     }),
+                    close_sent: AtomicBool::new(false),
                     tcp,
                     peer,
                     close_timeout: config.close_timeout,
