@@ -35,8 +35,10 @@ pub struct Config {
     /// twice this long, give up on the peer (close 1001). `None`: wait
     /// forever (only for tests and trusted peers).
     pub ping_interval: Option<Duration>,
-    /// How long one write may block (a peer that stops reading must not
-    /// hold a writer, or the mutex, forever).
+    /// How long one write may block, and how long sending one frame may
+    /// take beyond the time its size needs at 128 kbit/s: a peer that stops
+    /// reading, or reads a byte now and then, must not hold a writer, or
+    /// the mutex, forever.
     pub write_timeout: Option<Duration>,
     /// How long to wait for the peer's answer to our close frame, and for
     /// the peer to close TCP after the close handshake.
@@ -126,6 +128,8 @@ struct Shared<S> {
     peer: String,
     /// How long the reader waits for the answer to a close frame.
     close_timeout: Duration,
+    /// How long sending one frame may take ([`Config::write_timeout`]).
+    write_timeout: Option<Duration>,
 }
 
 /// A clonable handle that sends frames on a connection, from any thread.
@@ -234,8 +238,16 @@ impl<S: Write> WsSender<S> {
         if opcode == OpCode::Close {
             self.shared.close_sent.store(true, Ordering::Release);
         }
+        let frame_len = buf.len() + if zero_copy { payload.len() } else { 0 };
+        let mut stream = Deadline {
+            inner: stream,
+            until: self
+                .shared
+                .write_timeout
+                .map(|t| Instant::now() + t + transfer_allowance(frame_len)),
+        };
         let r = if zero_copy {
-            write_all_two(stream, buf, payload)
+            write_all_two(&mut stream, buf, payload)
         } else {
             stream.write_all(buf)
         }
@@ -260,6 +272,52 @@ impl<S: Write> WsSender<S> {
         if let Some(t) = &self.shared.tcp {
             let _ = t.shutdown(Shutdown::Both);
         }
+    }
+}
+
+/// The slowest sending rate a peer is allowed (128 kbit/s): a large frame
+/// gets this much extra time to go out, on top of the write timeout, so an
+/// honest slow link is not cut off while a peer that reads a byte now and
+/// then still is.
+const MIN_SEND_RATE: f64 = 16.0 * 1024.0;
+
+fn transfer_allowance(len: usize) -> Duration {
+    Duration::from_secs_f64(len as f64 / MIN_SEND_RATE)
+}
+
+/// A writer that gives up once `until` has passed. The socket's write
+/// timeout bounds each blocking `write` call, but a peer that reads a byte
+/// now and then lets every call make progress; this bounds the whole frame.
+struct Deadline<'a, W> {
+    inner: &'a mut W,
+    until: Option<Instant>,
+}
+
+impl<W: Write> Deadline<'_, W> {
+    fn check(&self) -> io::Result<()> {
+        match self.until {
+            Some(t) if Instant::now() >= t => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer reads too slowly: frame not sent within the write timeout",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> Write for Deadline<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -376,6 +434,7 @@ impl<S: Read + Write> WebSocket<S> {
                     tcp,
                     peer,
                     close_timeout: config.close_timeout,
+                    write_timeout: config.write_timeout,
                 }),
             },
             role,
@@ -1052,6 +1111,57 @@ mod tests {
         assert!(matches!(tx.pong(b"p"), Err(WsError::Closed)));
         assert!(matches!(tx.close(1000, ""), Err(WsError::Closed)));
         assert_eq!(*taken.lock().unwrap(), b"\x81\x0bhel");
+    }
+
+    /// A peer that reads one byte now and then: every write call makes
+    /// progress, so the socket's write timeout never fires.
+    struct SlowReader(Arc<Mutex<Vec<u8>>>);
+
+    impl Read for SlowReader {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Ok(0)
+        }
+    }
+
+    impl Write for SlowReader {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(2)); // the peer's pace
+            self.0
+                .lock()
+                .unwrap()
+                .extend_from_slice(&buf[..buf.len().min(1)]);
+            Ok(buf.len().min(1))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_peer_that_reads_a_byte_now_and_then_cannot_stretch_a_write_forever() {
+        // 2 ms a byte: 1000 bytes would take 2 s, 10 000 (zero-copy path)
+        // 20 s. The write timeout (40 ms) plus the time the frame needs at
+        // 16 KiB/s bound the whole frame.
+        for len in [1000, 10_000] {
+            let taken = Arc::new(Mutex::new(Vec::new()));
+            let ws = WebSocket::from_parts(
+                SlowReader(taken.clone()),
+                SlowReader(taken.clone()),
+                None,
+                "test".into(),
+                Vec::new(),
+                Role::Server,
+                Config {
+                    write_timeout: Some(Duration::from_millis(40)),
+                    ..Config::default()
+                },
+            );
+            match ws.send_binary(&vec![7; len]) {
+                Err(WsError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+                other => panic!("len {len}: expected a timeout, got {other:?}"),
+            }
+            assert!(taken.lock().unwrap().len() < 500, "len {len}");
+        }
     }
 
     #[test]
