@@ -679,3 +679,116 @@ fn trace_shows_each_frame_decoded() {
     );
     assert!(trace.contains("Sec-WebSocket-Accept: "), "{trace}");
 }
+
+/// Writes masked frames of `opcode` as fast as the server takes them, on a
+/// thread, until `stop` is set or a write fails (the server hung up).
+fn flood(
+    mut s: TcpStream,
+    opcode: wirebook::ch08_websocket::OpCode,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<()> {
+    let mut frame = Vec::new();
+    wirebook::ch08_websocket::frame::encode(true, opcode, b"busy", Some([9, 8, 7, 6]), &mut frame);
+    let burst = frame.repeat(64);
+    thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if s.write_all(&burst).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[test]
+fn a_peer_that_pings_instead_of_answering_our_close_is_cut_off() {
+    // The hello server greets, then closes (1000) and waits for the answer.
+    // This peer never answers: it keeps the line busy with pings, so the
+    // server's read timeout never fires. The server must still give up
+    // after its close timeout (2 s), not wait as long as the pings come.
+    // (websocat ws://ADDR/ then flood pings: the server hangs up.)
+    let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--quiet"]);
+    let mut name = Vec::new();
+    wirebook::ch08_websocket::frame::encode(
+        true,
+        wirebook::ch08_websocket::OpCode::Text,
+        b"pinger",
+        Some([1, 2, 3, 4]),
+        &mut name,
+    );
+    let (mut s, _) = raw_open(server.addr, &name);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooder = flood(
+        s.try_clone().unwrap(),
+        wirebook::ch08_websocket::OpCode::Ping,
+        stop.clone(),
+    );
+    s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let end = s.read_to_end(&mut got);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = flooder.join();
+    assert!(
+        end.is_ok()
+            || end
+                .as_ref()
+                .is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
+        "still connected after {:?}: {end:?}",
+        started.elapsed()
+    );
+    assert!(
+        got.starts_with(b"\x81\x0dHello pinger!\x88\x02\x03\xe8"),
+        "{got:x?}"
+    );
+    assert_no_panic(&server);
+}
+
+#[test]
+fn a_peer_that_trickles_after_our_close_does_not_hold_the_connection() {
+    // After failing a connection (here: reserved opcode 0x3 → 1002) the
+    // server shuts its sending side and reads what still arrives for a
+    // moment, so that its close frame is not destroyed by an RST. That
+    // moment must be bounded in time: a peer that trickles a byte every
+    // 100 ms must not keep the socket (and its slot under --max-sockets).
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--quiet", "--max-sockets", "1"],
+    );
+    let (mut s, _) = raw_open(server.addr, &[0x83, 0x80, 1, 2, 3, 4]);
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(close[0], 0x88, "{close:x?}");
+    assert_eq!(close[2..], [0x03, 0xea], "1002 first");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickle = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            for _ in 0..80 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) || s.write_all(b"x").is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100)); // the peer's pace, not a wait
+            }
+        })
+    };
+    // The one slot comes free once the server lets go of the trickler.
+    let url = format!("ws://{}/", server.addr);
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let opened = loop {
+        match connect_with(&url, &[], Config::default(), TIMEOUT) {
+            Ok(ws) => break Some(ws),
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("503"), "{e}");
+                thread::yield_now();
+            }
+            Err(_) => break None,
+        }
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    trickle.join().unwrap();
+    assert!(
+        opened.is_some(),
+        "the trickling peer still holds the only WebSocket slot after {TIMEOUT:?}"
+    );
+    assert_no_panic(&server);
+}

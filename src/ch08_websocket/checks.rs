@@ -412,6 +412,21 @@ fn invalid_utf8_in_a_later_fragment_gets_1007(t: &Target) -> Result<(), Failure>
     )
 }
 
+fn invalid_utf8_fails_before_the_last_fragment(t: &Target) -> Result<(), Failure> {
+    // No final fragment follows: a server that checks UTF-8 only when the
+    // message is complete never answers, and would have stored up to its
+    // whole message limit before noticing.
+    fails_with(
+        t,
+        1007,
+        "a surrogate (ED A0 80) in an unfinished message: fail at once, not at its last fragment",
+        &[
+            (false, OpCode::Text, b"ok \xed".to_vec()),
+            (false, OpCode::Continuation, b"\xa0\x80 and more".to_vec()),
+        ],
+    )
+}
+
 fn raw_fails_with(t: &Target, code: u16, why: &str, bytes: &[u8]) -> Result<(), Failure> {
     let mut c = open(t)?;
     c.send_raw(bytes)?;
@@ -610,6 +625,10 @@ pub fn all() -> Vec<Check> {
         check!(
             invalid_utf8_in_a_later_fragment_gets_1007,
             "invalid UTF-8 across fragments fails with 1007 (§8.1)"
+        ),
+        check!(
+            invalid_utf8_fails_before_the_last_fragment,
+            "invalid UTF-8 fails with 1007 as soon as it arrives, without waiting for the message's last fragment (§8.1)"
         ),
         check!(
             unmasked_frame_gets_1002,

@@ -98,6 +98,19 @@ impl Reassembler {
         self.current.is_some()
     }
 
+    /// If a frame with `opcode` would carry text: the bytes it continues,
+    /// i.e. the end of the text so far that is not yet known to be valid
+    /// (at most an incomplete character; empty for a new message). `None`
+    /// if such a frame is not text. Lets a reader check a text frame's
+    /// bytes while they arrive, before the frame is whole.
+    pub fn text_tail(&self, opcode: OpCode) -> Option<&[u8]> {
+        match (opcode, self.current) {
+            (OpCode::Text, None) => Some(&[]),
+            (OpCode::Continuation, Some(OpCode::Text)) => Some(&self.buf[self.utf8_checked..]),
+            _ => None,
+        }
+    }
+
     /// Feeds one frame (already checked by the frame codec).
     pub fn push(&mut self, frame: Frame) -> Result<Event, Violation> {
         let proto = |why: &str| Err(Violation::new(close::PROTOCOL_ERROR, why));
@@ -157,12 +170,20 @@ impl Reassembler {
         if self.current != Some(OpCode::Text) {
             return Ok(());
         }
-        match std::str::from_utf8(&self.buf[self.utf8_checked..]) {
-            Ok(_) => self.utf8_checked = self.buf.len(),
-            Err(e) if e.error_len().is_none() => self.utf8_checked += e.valid_up_to(),
-            Err(_) => return Err(invalid_utf8()),
-        }
+        self.utf8_checked += valid_utf8_prefix(&self.buf[self.utf8_checked..])?;
         Ok(())
+    }
+}
+
+/// How many leading bytes of `text` (text that may continue) are known to
+/// be valid UTF-8. An invalid sequence is a violation (1007) at once; an
+/// incomplete character at the end is not, yet: the next bytes may
+/// complete it.
+pub fn valid_utf8_prefix(text: &[u8]) -> Result<usize, Violation> {
+    match std::str::from_utf8(text) {
+        Ok(_) => Ok(text.len()),
+        Err(e) if e.error_len().is_none() => Ok(e.valid_up_to()),
+        Err(_) => Err(invalid_utf8()),
     }
 }
 

@@ -13,8 +13,9 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::close;
 use super::frame::{self, Decoded, OpCode, Role};
@@ -34,8 +35,10 @@ pub struct Config {
     /// twice this long, give up on the peer (close 1001). `None`: wait
     /// forever (only for tests and trusted peers).
     pub ping_interval: Option<Duration>,
-    /// How long one write may block (a peer that stops reading must not
-    /// hold a writer, or the mutex, forever).
+    /// How long one write may block, and how long sending one frame may
+    /// take beyond the time its size needs at 128 kbit/s: a peer that stops
+    /// reading, or reads a byte now and then, must not hold a writer, or
+    /// the mutex, forever.
     pub write_timeout: Option<Duration>,
     /// How long to wait for the peer's answer to our close frame, and for
     /// the peer to close TCP after the close handshake.
@@ -64,7 +67,8 @@ pub enum WsError {
     Failed(Violation),
     /// The peer did not answer our pings (or our close frame) in time.
     Timeout,
-    /// The connection is closed (or closing): no more data frames.
+    /// The connection is closed (or closing, or an earlier write failed):
+    /// no more frames.
     Closed,
 }
 
@@ -107,17 +111,25 @@ struct Out<S> {
     rng: Option<Rng>,
     /// Reused for each frame: header and payload leave in one write.
     buf: Vec<u8>,
-    close_sent: bool,
+    /// A write failed, perhaps half-way through a frame: whatever we sent
+    /// next would be read as the rest of it, so nothing more is sent.
+    broken: bool,
 }
 
 struct Shared<S> {
     out: Mutex<Out<S>>,
+    /// A close frame has been sent (set under `out`'s lock, read without it:
+    /// the reader checks it at every frame and must not wait behind a
+    /// writer blocked on a peer that does not read).
+    close_sent: AtomicBool,
     /// A handle on the TCP socket, if there is one: to shut it down and
     /// change its read timeout from any thread.
     tcp: Option<TcpStream>,
     peer: String,
     /// How long the reader waits for the answer to a close frame.
     close_timeout: Duration,
+    /// How long sending one frame may take ([`Config::write_timeout`]).
+    write_timeout: Option<Duration>,
 }
 
 /// A clonable handle that sends frames on a connection, from any thread.
@@ -181,7 +193,7 @@ impl<S: Write> WsSender<S> {
 
     /// Whether a close frame has been sent.
     pub fn is_closed(&self) -> bool {
-        self.lock().close_sent
+        self.shared.close_sent.load(Ordering::Acquire)
     }
 
     /// Sends one frame as given: the building block of the methods above,
@@ -195,7 +207,7 @@ impl<S: Write> WsSender<S> {
             )));
         }
         let mut out = self.lock();
-        if out.close_sent {
+        if out.broken || self.is_closed() {
             return Err(WsError::Closed);
         }
         let Out {
@@ -203,7 +215,7 @@ impl<S: Write> WsSender<S> {
             role,
             rng,
             buf,
-            close_sent,
+            broken,
         } = &mut *out;
         let mask = match role {
             Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
@@ -224,10 +236,18 @@ impl<S: Write> WsSender<S> {
             trace::frame(Dir::Out, &self.shared.peer, &summary);
         }
         if opcode == OpCode::Close {
-            *close_sent = true;
+            self.shared.close_sent.store(true, Ordering::Release);
         }
+        let frame_len = buf.len() + if zero_copy { payload.len() } else { 0 };
+        let mut stream = Deadline {
+            inner: stream,
+            until: self
+                .shared
+                .write_timeout
+                .map(|t| Instant::now() + t + transfer_allowance(frame_len)),
+        };
         let r = if zero_copy {
-            write_all_two(stream, buf, payload)
+            write_all_two(&mut stream, buf, payload)
         } else {
             stream.write_all(buf)
         }
@@ -235,6 +255,14 @@ impl<S: Write> WsSender<S> {
         if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
+        }
+        if r.is_err() {
+            // The peer's framing is lost: end the connection (the reader
+            // sees it end) instead of sending more into a broken stream.
+            *broken = true;
+            if let Some(t) = &self.shared.tcp {
+                let _ = t.shutdown(Shutdown::Both);
+            }
         }
         r.map_err(WsError::Io)
     }
@@ -244,6 +272,52 @@ impl<S: Write> WsSender<S> {
         if let Some(t) = &self.shared.tcp {
             let _ = t.shutdown(Shutdown::Both);
         }
+    }
+}
+
+/// The slowest sending rate a peer is allowed (128 kbit/s): a large frame
+/// gets this much extra time to go out, on top of the write timeout, so an
+/// honest slow link is not cut off while a peer that reads a byte now and
+/// then still is.
+const MIN_SEND_RATE: f64 = 16.0 * 1024.0;
+
+fn transfer_allowance(len: usize) -> Duration {
+    Duration::from_secs_f64(len as f64 / MIN_SEND_RATE)
+}
+
+/// A writer that gives up once `until` has passed. The socket's write
+/// timeout bounds each blocking `write` call, but a peer that reads a byte
+/// now and then lets every call make progress; this bounds the whole frame.
+struct Deadline<'a, W> {
+    inner: &'a mut W,
+    until: Option<Instant>,
+}
+
+impl<W: Write> Deadline<'_, W> {
+    fn check(&self) -> io::Result<()> {
+        match self.until {
+            Some(t) if Instant::now() >= t => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer reads too slowly: frame not sent within the write timeout",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> Write for Deadline<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -284,6 +358,11 @@ pub struct WebSocket<S = TcpStream> {
     done: bool,
     /// A ping went out because the peer was quiet, and nothing came since.
     awaiting_pong: bool,
+    /// Once our close frame is out: when we stop waiting for the answer.
+    close_deadline: Option<Instant>,
+    /// Payload bytes of the incomplete text frame at `start` already known
+    /// to be valid UTF-8 (see `check_arriving_text`).
+    text_checked: usize,
 }
 
 /// Bytes read from the socket at a time when no frame length is known.
@@ -349,11 +428,13 @@ impl<S: Read + Write> WebSocket<S> {
                         role,
                         rng: None,
                         buf: Vec::new(),
-                        close_sent: false,
+                        broken: false,
                     }),
+                    close_sent: AtomicBool::new(false),
                     tcp,
                     peer,
                     close_timeout: config.close_timeout,
+                    write_timeout: config.write_timeout,
                 }),
             },
             role,
@@ -365,6 +446,8 @@ impl<S: Read + Write> WebSocket<S> {
             peer_close: None,
             done: false,
             awaiting_pong: false,
+            close_deadline: None,
+            text_checked: 0,
         }
     }
 
@@ -413,15 +496,8 @@ impl<S: Read + Write> WebSocket<S> {
             }
         }
         self.set_read_timeout(Some(self.config.close_timeout));
-        // A peer that keeps sending data instead of answering is bounded
-        // by a deadline, not only by the read timeout (which needs silence).
-        let deadline = std::time::Instant::now() + self.config.close_timeout;
         loop {
             match self.read_message() {
-                Ok(Some(_)) if std::time::Instant::now() > deadline => {
-                    self.finish();
-                    return Err(WsError::Timeout);
-                }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(e),
@@ -448,6 +524,20 @@ impl<S: Read + Write> WebSocket<S> {
             if self.done {
                 return Ok(None);
             }
+            if self.sender.is_closed() {
+                // Waiting for the answer to our close frame. The read timeout
+                // only fires on silence; a peer that keeps sending (pings,
+                // data) instead of answering is bounded by this deadline.
+                let close_timeout = self.config.close_timeout;
+                let deadline = *self
+                    .close_deadline
+                    .get_or_insert_with(|| Instant::now() + close_timeout);
+                if Instant::now() > deadline {
+                    trace::note(self.peer(), "no answer to our close frame in time; closing");
+                    self.finish();
+                    return Err(WsError::Timeout);
+                }
+            }
             let decoded = frame::decode(
                 &self.buf[self.start..self.end],
                 self.role,
@@ -456,12 +546,18 @@ impl<S: Read + Write> WebSocket<S> {
             let (f, used) = match decoded {
                 Err(e) => return Err(self.fail(Violation::new(e.close_code(), e.to_string()))),
                 Ok(Decoded::NeedMore { frame_len }) => {
+                    if frame_len.is_some()
+                        && let Err(v) = self.check_arriving_text()
+                    {
+                        return Err(self.fail(v));
+                    }
                     self.fill(frame_len)?;
                     continue;
                 }
                 Ok(Decoded::Frame(f, used)) => (f, used),
             };
             self.start += used;
+            self.text_checked = 0;
             if trace::enabled() {
                 let masked = self.role == Role::Server;
                 let summary = frame::describe(f.fin, f.opcode, masked, &f.payload);
@@ -494,6 +590,40 @@ impl<S: Read + Write> WebSocket<S> {
                 }
             }
         }
+    }
+
+    /// Checks the part of a text frame that has arrived so far, so that
+    /// invalid UTF-8 fails the connection (1007) as soon as it arrives, not
+    /// once the whole frame (up to `max_frame`) is in: the frame-level twin
+    /// of the reassembler's check across fragments. Only the bytes that
+    /// arrived since the last look are unmasked (into a copy) and checked.
+    fn check_arriving_text(&mut self) -> Result<(), Violation> {
+        let pending = &self.buf[self.start..self.end];
+        let Ok(Some(h)) = frame::parse_header(pending, self.role, self.config.max_frame as u64)
+        else {
+            return Ok(());
+        };
+        let Some(tail) = self.messages.text_tail(h.opcode) else {
+            return Ok(());
+        };
+        let arrived = &pending[h.header_len..];
+        let done = self.text_checked;
+        if arrived.len() <= done {
+            return Ok(());
+        }
+        // At the frame's start, an earlier fragment's incomplete character
+        // comes first.
+        let mut text = if done == 0 { tail.to_vec() } else { Vec::new() };
+        let carried = text.len();
+        text.extend_from_slice(&arrived[done..]);
+        if let Some(mut key) = h.mask {
+            // Payload byte i is masked with key[i % 4]; this copy starts at `done`.
+            key.rotate_left(done % 4);
+            frame::apply_mask(&mut text[carried..], key);
+        }
+        let valid = super::message::valid_utf8_prefix(&text)?;
+        self.text_checked = (done + valid).saturating_sub(carried);
+        Ok(())
     }
 
     /// Reads more bytes into the buffer.
@@ -609,9 +739,10 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Closes TCP. The writing side is shut first so the peer sees our close
     /// frame followed by FIN; then what the peer still sends is read and
-    /// dropped for a moment (bounded in time and bytes). Closing a socket
-    /// with unread bytes makes the kernel send RST, which can destroy our
-    /// close frame before the peer has read it.
+    /// dropped for a moment (bounded in time and bytes: a deadline, since a
+    /// peer that trickles a byte now and then never lets a read time out).
+    /// Closing a socket with unread bytes makes the kernel send RST, which
+    /// can destroy our close frame before the peer has read it.
     fn finish(&mut self) {
         if self.done {
             return;
@@ -621,11 +752,16 @@ impl<S: Read + Write> WebSocket<S> {
             return;
         };
         let _ = tcp.shutdown(Shutdown::Write);
-        let _ = tcp.set_read_timeout(Some(self.config.close_timeout.min(Duration::from_secs(1))));
+        let linger = self.config.close_timeout.min(Duration::from_secs(1));
+        let deadline = Instant::now() + linger;
         let mut sink = [0u8; 4096];
         let mut budget = 1024 * 1024;
         let mut reader = tcp;
         while budget > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
             match reader.read(&mut sink) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => budget -= n.min(budget),
@@ -770,6 +906,90 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_fails_before_the_rest_of_a_long_frame_arrives() {
+        // A text frame announcing 100 KB whose first bytes hold an invalid
+        // sequence (ED A0 80, a surrogate), split after the ED: the rest
+        // of the frame never comes. 1007 now, not after 100 KB (Autobahn
+        // 6.4.3 and 6.4.4 call waiting for the frame "non-strict").
+        for prefix in [&b"abc"[..], b"", "é€".as_bytes()] {
+            let mut payload = prefix.to_vec();
+            payload.extend_from_slice(b"\xed\xa0\x80 and then a lot more");
+            let mut input = Vec::new();
+            let key = [0x37, 0xfa, 0x21, 0x3d];
+            frame::encode_header(true, OpCode::Text, Some(key), 100_000, &mut input);
+            let start = input.len();
+            input.extend_from_slice(&payload);
+            frame::apply_mask(&mut input[start..], key);
+            let (mut ws, out) = scripted(input, 3);
+            match ws.read_message() {
+                Err(WsError::Failed(v)) => assert_eq!(v.code, 1007, "{prefix:?}: {v}"),
+                other => panic!("{prefix:?}: expected 1007, got {other:?}"),
+            }
+            assert_eq!(out.lock().unwrap()[..4], [0x88, 0x21, 0x03, 0xef]);
+        }
+        // The same check inside a fragmented message: the first fragment
+        // ends with half a character, the next one is cut short.
+        let mut input = Vec::new();
+        frame::encode(
+            false,
+            OpCode::Text,
+            b"ok \xed",
+            Some([1, 2, 3, 4]),
+            &mut input,
+        );
+        let mut rest = Vec::new();
+        frame::encode(
+            true,
+            OpCode::Continuation,
+            &[0xa0; 50],
+            Some([5, 6, 7, 8]),
+            &mut rest,
+        );
+        input.extend_from_slice(&rest[..rest.len() - 40]);
+        let (mut ws, _) = scripted(input, 2);
+        assert!(matches!(ws.read_message(), Err(WsError::Failed(v)) if v.code == 1007));
+    }
+
+    #[test]
+    fn text_in_long_frames_survives_any_split_of_the_stream() {
+        let mut rng = Rng::new();
+        let mut input = Vec::new();
+        let mut sent = Vec::new();
+        for i in 0..40 {
+            let len = [10, 200, 70_000, 300_000][i % 4];
+            let text = rng.string_from("aé€😀z ", len);
+            let key = rng.next_u32().to_ne_bytes();
+            if i % 3 == 0 {
+                // Three fragments, cut anywhere (inside characters too).
+                let b = text.as_bytes();
+                let (c1, c2) = (b.len() / 3 + 1, 2 * b.len() / 3 + 2);
+                frame::encode(false, OpCode::Text, &b[..c1], Some(key), &mut input);
+                frame::encode(
+                    false,
+                    OpCode::Continuation,
+                    &b[c1..c2],
+                    Some(key),
+                    &mut input,
+                );
+                frame::encode(true, OpCode::Continuation, &b[c2..], Some(key), &mut input);
+            } else {
+                frame::encode(true, OpCode::Text, text.as_bytes(), Some(key), &mut input);
+            }
+            sent.push(text);
+        }
+        for max_piece in [7, 5000, 100_000] {
+            let (mut ws, _) = scripted(input.clone(), max_piece);
+            for (i, want) in sent.iter().enumerate() {
+                assert_eq!(
+                    ws.read_message().unwrap(),
+                    Some(Message::Text(want.clone())),
+                    "message {i}, pieces of {max_piece}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn pings_are_answered_and_a_close_is_echoed() {
         let mut input = Vec::new();
         frame::encode(true, OpCode::Ping, b"abc", Some([1, 2, 3, 4]), &mut input);
@@ -826,6 +1046,121 @@ mod tests {
                 Ok(None) => {} // a valid close frame among the garbage
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    /// A writer that takes `fail_at` bytes, then fails once with a timeout
+    /// (a peer that stopped reading), then takes everything again (the
+    /// peer read a little).
+    struct StallsOnce {
+        taken: Arc<Mutex<Vec<u8>>>,
+        fail_at: usize,
+        failed: bool,
+    }
+
+    impl Read for StallsOnce {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Ok(0)
+        }
+    }
+
+    impl Write for StallsOnce {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut taken = self.taken.lock().unwrap();
+            let room = self.fail_at.saturating_sub(taken.len());
+            if room == 0 && !self.failed {
+                self.failed = true;
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let n = if self.failed {
+                buf.len()
+            } else {
+                buf.len().min(room)
+            };
+            taken.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_write_ends_the_connection_rather_than_sending_half_a_frame() {
+        // "hello world" is a 13-byte frame; 5 bytes go out, then the write
+        // times out. Whatever is sent next would be read by the peer as
+        // the rest of that frame: nothing may follow.
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let stream = |fail_at| StallsOnce {
+            taken: taken.clone(),
+            fail_at,
+            failed: false,
+        };
+        let ws = WebSocket::from_parts(
+            stream(usize::MAX),
+            stream(5),
+            None,
+            "test".into(),
+            Vec::new(),
+            Role::Server,
+            Config::default(),
+        );
+        let tx = ws.sender();
+        assert!(matches!(tx.send_text("hello world"), Err(WsError::Io(_))));
+        assert!(matches!(tx.send_text("next"), Err(WsError::Closed)));
+        assert!(matches!(tx.pong(b"p"), Err(WsError::Closed)));
+        assert!(matches!(tx.close(1000, ""), Err(WsError::Closed)));
+        assert_eq!(*taken.lock().unwrap(), b"\x81\x0bhel");
+    }
+
+    /// A peer that reads one byte now and then: every write call makes
+    /// progress, so the socket's write timeout never fires.
+    struct SlowReader(Arc<Mutex<Vec<u8>>>);
+
+    impl Read for SlowReader {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Ok(0)
+        }
+    }
+
+    impl Write for SlowReader {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(2)); // the peer's pace
+            self.0
+                .lock()
+                .unwrap()
+                .extend_from_slice(&buf[..buf.len().min(1)]);
+            Ok(buf.len().min(1))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_peer_that_reads_a_byte_now_and_then_cannot_stretch_a_write_forever() {
+        // 2 ms a byte: 1000 bytes would take 2 s, 10 000 (zero-copy path)
+        // 20 s. The write timeout (40 ms) plus the time the frame needs at
+        // 16 KiB/s bound the whole frame.
+        for len in [1000, 10_000] {
+            let taken = Arc::new(Mutex::new(Vec::new()));
+            let ws = WebSocket::from_parts(
+                SlowReader(taken.clone()),
+                SlowReader(taken.clone()),
+                None,
+                "test".into(),
+                Vec::new(),
+                Role::Server,
+                Config {
+                    write_timeout: Some(Duration::from_millis(40)),
+                    ..Config::default()
+                },
+            );
+            match ws.send_binary(&vec![7; len]) {
+                Err(WsError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::TimedOut),
+                other => panic!("len {len}: expected a timeout, got {other:?}"),
+            }
+            assert!(taken.lock().unwrap().len() < 500, "len {len}");
         }
     }
 

@@ -254,6 +254,25 @@ mod tests {
     }
 
     #[test]
+    fn a_full_room_closes_the_next_joiner_with_1013() {
+        let room = Room::new(Limits {
+            max_members: 1,
+            ..Limits::default()
+        });
+        let live = LiveSockets::new();
+        let _a = join(&room, &live, "a");
+        let mut b = connect(&room, &live);
+        b.send_text(&ClientMessage::Join { nick: "b".into() }.to_json())
+            .unwrap();
+        assert_eq!(b.read_message().unwrap(), None);
+        assert_eq!(
+            b.peer_close().cloned().flatten().map(|c| c.0),
+            Some(CLOSE_ROOM_FULL)
+        );
+        assert_eq!(room.nicks(), ["a"]);
+    }
+
+    #[test]
     fn binary_messages_are_refused_with_1003() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();

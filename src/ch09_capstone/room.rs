@@ -343,7 +343,33 @@ fn valid_nick(wanted: &str, max_chars: usize) -> Result<&str, JoinError> {
     if nick.chars().any(char::is_control) {
         return Err(JoinError::BadNick("control characters"));
     }
+    if nick.chars().any(is_invisible_format) {
+        return Err(JoinError::BadNick(
+            "invisible or text-reordering characters",
+        ));
+    }
     Ok(nick)
+}
+
+/// Unicode format characters (category Cf) that draw nothing or reorder the
+/// text around them: bidirectional overrides, embeddings and isolates
+/// (UAX #9), zero-width spaces and joiners, the soft hyphen, the BOM. In a
+/// nickname they only serve to impersonate: `"\u{202E}ecila"` is displayed
+/// as `alice`, `"ali\u{200B}ce"` looks like `alice` and is another name.
+/// Letters of right-to-left scripts are not affected.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// `wanted`, or `wanted-2`, `wanted-3`… (shortened to fit) if a member has
@@ -583,6 +609,33 @@ mod tests {
             room.join(&"y".repeat(MAX_NICK_CHARS + 1)),
             Err(JoinError::BadNick(_))
         ));
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_cannot_fake_a_nick() {
+        let room = Room::new(Limits::default());
+        let _alice = room.join("alice").unwrap();
+        // U+202E RIGHT-TO-LEFT OVERRIDE: "\u{202E}ecila" displays as "alice"
+        // and is a different name; zero-width characters make a name that
+        // looks taken, or one that is not visible at all.
+        for fake in [
+            "\u{202E}ecila",
+            "ali\u{200B}ce",
+            "alice\u{200D}",
+            "\u{2066}alice\u{2069}",
+            "\u{FEFF}alice",
+            "\u{200B}",
+            "al\u{00AD}ice",
+        ] {
+            assert_eq!(
+                room.join(fake).unwrap_err(),
+                JoinError::BadNick("invisible or text-reordering characters"),
+                "{fake:?}"
+            );
+        }
+        // Right-to-left scripts themselves are fine.
+        assert_eq!(room.join("שלום").unwrap().nick(), "שלום");
+        assert_eq!(room.join("مرحبا").unwrap().nick(), "مرحبا");
     }
 
     #[test]
