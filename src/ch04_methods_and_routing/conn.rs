@@ -66,7 +66,9 @@ pub struct ConnOptions {
     pub idle_timeout: Duration,
     pub head_timeout: Duration,
     /// When the [`Supervisor`] says others are waiting: how long a head
-    /// that has started to arrive may still take before we answer 408.
+    /// that has started to arrive may still take before we answer 408, and
+    /// how long an idle connection may wait for its next request before it
+    /// is closed.
     pub pressured_head_timeout: Duration,
     pub io_timeout: Duration,
     pub limits: HeadLimits,
@@ -370,8 +372,15 @@ fn read_head(
         let now = Instant::now();
         let remaining = if inbuf.is_empty() {
             // Idle between requests. Give the thread up if the server is
-            // stopping or others wait for it.
-            if tried && (sup.shutting_down() || sup.pressured()) {
+            // stopping, or if others wait for it and this connection has
+            // been idle for the same grace a started head gets (closing an
+            // idle connection races with a request already on its way;
+            // the grace keeps that race to clients that really are idle).
+            if tried
+                && (sup.shutting_down()
+                    || (now.duration_since(idle_since) >= opts.pressured_head_timeout
+                        && sup.pressured()))
+            {
                 return Err(NoHead::Quiet);
             }
             let left = (idle_since + opts.idle_timeout).saturating_duration_since(now);

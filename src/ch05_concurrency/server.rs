@@ -16,8 +16,8 @@
 //!   `503 Service Unavailable` with `Retry-After` and closes, at once,
 //!   without giving the connection a worker.
 //! * **When connections wait for a worker** (the pool is saturated), a
-//!   worker does not keep an idle keep-alive connection: it closes it as
-//!   soon as it notices it idle, and a busy one after its fair share of
+//!   worker does not keep an idle keep-alive connection: it closes it once
+//!   it has been idle for a second, and a busy one after its fair share of
 //!   time (100 ms) with `Connection: close`, so the client reconnects to
 //!   the back of the queue. And a head
 //!   that has taken longer than a second by then gets `408`. So idle
@@ -66,7 +66,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests get to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// When the pool is saturated, how long a head that has started may still
-/// take before it gets 408.
+/// take before it gets 408, and how long an idle keep-alive connection may
+/// keep its worker.
 pub const PRESSURED_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
 /// What a 503 tells the client: try again in this many seconds.
 pub const RETRY_AFTER_SECS: u32 = 1;
