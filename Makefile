@@ -4,7 +4,7 @@ CARGO ?= cargo
 RUN_BIN ?= wirebook
 ADDR ?= 127.0.0.1:8888
 
-.PHONY: help run test fmt clippy check-fmt build release book bench bench-quick \
+.PHONY: help run test fmt clippy check-fmt build release book bench bench-hello bench-peers bench-quick \
         browser-deps screenshot clean \
         ch01 ch02 ch03 ch04 ch05 ch06 ch07 ch08 ch09
 
@@ -91,7 +91,30 @@ BENCH_DURATION ?= 10
 BENCH_ROUNDS ?= 2
 REL := $(CURDIR)/target/release
 
-bench: release
+bench: bench-hello bench-peers
+
+# Chapter 5's /hello beside nginx (one worker), alternating, at -c64 and
+# -c256. ch05_server serves no files, so the kit's driver (whose probe asks
+# for /small.html) cannot take it: this recipe uses the kit's nginx script,
+# pinning and wrk report directly.
+BENCH_DIR ?= $(CURDIR)/../shared/bench
+bench-hello: release
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
+	@echo "== /hello: ch05_server vs nginx-w1, server on cpu0, wrk on cpu1, $(BENCH_DURATION) s each"
+	@bash -c 'set -u; B=$(BENCH_DIR); S=/tmp/bench-static; $$B/make_static.sh $$S >/dev/null || exit 1; \
+	  for c in 64 256; do for peer in nginx-w1 ch05_server nginx-w1 ch05_server; do \
+	    port=$$((18300 + RANDOM % 600)); \
+	    if [ $$peer = nginx-w1 ]; then cmd="$$B/peers/nginx_run.sh $$port $$S 1"; \
+	    else cmd="exec $(REL)/ch05_server --addr 127.0.0.1:$$port --quiet"; fi; \
+	    setsid taskset -c 0 bash -c "$$cmd" </dev/null >/dev/null 2>&1 & pid=$$!; \
+	    for i in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
+	    sleep 1; printf "%-12s -c%-3s " $$peer $$c; \
+	    timeout $$(( $(BENCH_DURATION) + 30 )) taskset -c 1 wrk -t1 -c$$c -d$(BENCH_DURATION)s --timeout 5s --latency \
+	      -s $$B/wrk_report.lua http://127.0.0.1:$$port/hello | sed -n "s/^WRK //p"; \
+	    kill -TERM -- -$$pid 2>/dev/null; wait $$pid 2>/dev/null; done; done'
+
+bench-peers: release
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
 	@echo "== HTTP: ch06_static (chapter 5's server with chapter 6's files) and the capstone vs nginx (1 worker), tiny_http, Tornado"
