@@ -11,7 +11,7 @@ use tungstenite::Message as TMessage;
 use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::{Config, Message, WsError};
 use wirebook::rng::Rng;
-use wirebook::testkit::{Server, run_client};
+use wirebook::testkit::{SIGTERM, Server, run_client};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -557,6 +557,41 @@ fn server_pings_a_silent_client_then_closes_with_1001() {
         &[0x88, 0x0e, 0x03, 0xe9],
         "{got:x?}"
     );
+}
+
+#[test]
+fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
+    // After the 101 a WebSocket is not the HTTP server's connection any
+    // more: its drain does not see it. The server must still say goodbye
+    // (1001 Going Away, RFC 6455 §7.4.1) before it exits, not just vanish.
+    for bin in [
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        env!("CARGO_BIN_EXE_ch08_ws_hello"),
+    ] {
+        let server = Server::start(bin, &["--quiet"]);
+        let url = format!("ws://{}/", server.addr);
+        let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT)
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e} (try: websocat {url})"));
+        if bin.ends_with("ch08_ws_echo") {
+            // The connection is served (its handler runs) before the signal.
+            let word = Rng::new().word(8);
+            ws.send_text(&word).unwrap();
+            assert_eq!(ws.read_message().unwrap(), Some(Message::Text(word)));
+        }
+        server.signal(SIGTERM);
+        // Reading answers the server's close frame, as a client must.
+        let end = ws.read_message();
+        assert_eq!(
+            ws.peer_close().cloned().flatten().map(|(c, _)| c),
+            Some(1001),
+            "{bin}: no close frame after SIGTERM (read: {end:?})"
+        );
+        assert!(matches!(end, Ok(None)), "{bin}: {end:?}");
+        let status = server
+            .wait_exit(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{bin} still running 10 s after SIGTERM"));
+        assert!(status.success(), "{bin}: exit status {status}");
+    }
 }
 
 #[test]

@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
-use wirebook::ch05_concurrency::cli::{ServerArgs, parse_duration, run_server};
+use wirebook::ch05_concurrency::cli::{ServerArgs, parse_duration};
 use wirebook::ch08_websocket::handshake::DEFAULT_MAX_SOCKETS;
+use wirebook::ch08_websocket::live::run_server;
 use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy, echo_service};
 use wirebook::cli::Args;
 
@@ -58,5 +59,7 @@ fn main() {
         max_sockets,
         ..HandshakeConfig::default()
     };
-    run_server("ch08_ws_echo", sa, Arc::new(echo_service(cfg)))
+    // On SIGINT/SIGTERM the open WebSockets are closed with 1001.
+    let live = cfg.live.clone();
+    run_server("ch08_ws_echo", sa, live, Arc::new(echo_service(cfg)))
 }

@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use wirebook::ch05_concurrency::cli::{ServerArgs, run_server};
+use wirebook::ch05_concurrency::cli::ServerArgs;
+use wirebook::ch08_websocket::live::run_server;
 use wirebook::ch08_websocket::{HandshakeConfig, hello_service};
 use wirebook::cli::Args;
 
@@ -22,9 +23,8 @@ fn main() {
     );
     let sa = ServerArgs::parse(&mut args, "127.0.0.1:8765");
     args.finish();
-    run_server(
-        "ch08_ws_hello",
-        sa,
-        Arc::new(hello_service(HandshakeConfig::default())),
-    )
+    let cfg = HandshakeConfig::default();
+    // On SIGINT/SIGTERM the open WebSockets are closed with 1001.
+    let live = cfg.live.clone();
+    run_server("ch08_ws_hello", sa, live, Arc::new(hello_service(cfg)))
 }

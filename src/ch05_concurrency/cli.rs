@@ -114,7 +114,7 @@ pub fn run_server(prog: &str, sa: ServerArgs, service: Arc<dyn Service>) -> ! {
 }
 
 /// [`run_server`], handing `make` the [`ShutdownHandle`] before the server
-/// runs (the capstone closes its WebSockets when shutdown begins).
+/// runs (to start something when shutdown begins).
 pub fn run_server_with(
     prog: &str,
     sa: ServerArgs,
@@ -125,8 +125,8 @@ pub fn run_server_with(
 
 /// [`run_server_with`], calling `finish` after the drain and before the
 /// process exits: connections the server handed over after a `101` are
-/// not its to drain, so the capstone waits there for its WebSockets' close
-/// handshakes.
+/// not its to drain, so chapter 8's `live::run_server` waits there for
+/// its WebSockets' close handshakes.
 pub fn run_server_then(
     prog: &str,
     sa: ServerArgs,

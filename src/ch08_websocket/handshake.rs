@@ -8,10 +8,10 @@
 //! the 101.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::accept::{accept_key, is_valid_key};
 use super::frame::Role;
+use super::live::{Live, LiveSockets, send_close};
 use super::socket::{Config, WebSocket};
 use crate::ch02_http_by_hand::head::{Headers, ResponseHead, Version};
 use crate::ch04_methods_and_routing::{Method, Request, Response, Upgraded};
@@ -48,8 +48,10 @@ pub struct HandshakeConfig {
     /// holds a thread and a socket for as long as it lives, and chapter 5's
     /// connection cap stops counting a connection once it is upgraded.
     pub max_sockets: usize,
-    /// How many are open now: shared by every clone of this config.
-    pub live: LiveCount,
+    /// The open WebSockets: what `max_sockets` counts, and what shutdown
+    /// closes with 1001 ([`super::live::run_server`]). Shared by every
+    /// clone of this config.
+    pub live: Arc<LiveSockets>,
 }
 
 /// Default [`HandshakeConfig::max_sockets`].
@@ -62,38 +64,8 @@ impl Default for HandshakeConfig {
             protocols: Vec::new(),
             socket: Config::default(),
             max_sockets: DEFAULT_MAX_SOCKETS,
-            live: LiveCount::default(),
+            live: LiveSockets::new(),
         }
-    }
-}
-
-/// A count of open WebSockets, shared between clones.
-#[derive(Debug, Clone, Default)]
-pub struct LiveCount(Arc<AtomicUsize>);
-
-impl LiveCount {
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// Counts one more unless `max` are open already.
-    fn try_acquire(&self, max: usize) -> Option<LiveGuard> {
-        self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| LiveGuard(self.0.clone()))
-    }
-}
-
-/// One open WebSocket; dropping it (the handler returned, or the upgrade
-/// never happened) counts it out.
-struct LiveGuard(Arc<AtomicUsize>);
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -201,28 +173,54 @@ pub fn switching_protocols(accepted: &Accepted) -> Response {
     r
 }
 
-/// Answers a handshake: an HTTP error (503 if `max_sockets` are open), or
-/// a 101 whose upgrade runs
+/// Answers a handshake: an HTTP error, or a 101 whose upgrade runs
 /// `handler` on the new [`WebSocket`] (on the connection's own thread).
 /// Bytes the client sent right behind its request head are the first
 /// frame's: they are handed to the WebSocket, not dropped.
+///
+/// A valid handshake is refused with `503` and `Retry-After` if the server
+/// is shutting down, or if `max_sockets` are open: its place among
+/// [`HandshakeConfig::live`] is taken here, before the 101, and given back
+/// when `handler` returns (or the upgrade never happens). Meanwhile
+/// shutdown closes it with a close frame ([`send_close`]).
 pub fn accept<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
 where
     F: FnOnce(WebSocket) + Send + 'static,
+{
+    accept_live(req, cfg, move |ws, _| handler(ws))
+}
+
+/// [`accept`], handing `handler` the connection's entry among the open
+/// WebSockets too, to replace its closer ([`Live::set_closer`]) with one
+/// that knows the application (chapter 9's chat closes through its outbox).
+pub fn accept_live<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
+where
+    F: FnOnce(WebSocket, &Live) + Send + 'static,
 {
     let accepted = match validate(req, cfg) {
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let Some(guard) = cfg.live.try_acquire(cfg.max_sockets) else {
-        return Response::error(503, "too many WebSocket connections").header("Retry-After", "5");
+    if cfg.live.is_closing() {
+        return Response::error(503, "the server is shutting down").header("Retry-After", "1");
+    }
+    // No socket yet to close: until the upgrade, shutdown has nothing to
+    // send, and waits for this entry to go away or get its real closer.
+    let Some(live) = cfg.live.try_register(cfg.max_sockets, Box::new(|_, _| {})) else {
+        return Response::error(
+            503,
+            format!("{} WebSockets are open already", cfg.max_sockets),
+        )
+        .header("Retry-After", "5");
     };
     let socket_config = cfg.socket.clone();
     let mut resp = switching_protocols(&accepted);
     resp.upgrade = Some(Box::new(move |up: Upgraded| {
-        let _guard = guard;
         match WebSocket::from_tcp(up.stream, up.leftover, Role::Server, socket_config) {
-            Ok(ws) => handler(ws),
+            Ok(ws) => {
+                live.set_closer(send_close(ws.sender()));
+                handler(ws, &live);
+            }
             Err(e) => crate::trace::note(up.peer, format!("cannot set up the WebSocket: {e}")),
         }
     }));
@@ -432,6 +430,35 @@ mod tests {
         let f = fields(&[("Sec-WebSocket-Protocol", "other")], "");
         let req = Request::for_test(Method::Get, "/", &f, b"");
         assert_eq!(validate(&req, &cfg).unwrap().protocol, None);
+    }
+
+    #[test]
+    fn past_max_sockets_or_during_shutdown_a_handshake_gets_503() {
+        let cfg = HandshakeConfig {
+            max_sockets: 1,
+            ..HandshakeConfig::default()
+        };
+        let req = Request::for_test(Method::Get, "/", &fields(&[], ""), b"");
+        // The place is taken before the 101 and held by the response's
+        // upgrade: a second handshake meanwhile is one too many.
+        let first = accept(&req, &cfg, |_| {});
+        assert_eq!(first.status, 101);
+        assert_eq!(cfg.live.len(), 1);
+        let second = accept(&req, &cfg, |_| {});
+        assert_eq!(second.status, 503);
+        assert_eq!(second.headers.get("Retry-After"), Some("5"));
+        // An upgrade that never happens gives its place back.
+        drop(first);
+        assert!(cfg.live.is_empty());
+        assert_eq!(accept(&req, &cfg, |_| {}).status, 101);
+        // Once shutdown began, nobody new gets in.
+        cfg.live.going_away(std::time::Duration::ZERO);
+        let late = accept(&req, &cfg, |_| {});
+        assert_eq!(late.status, 503);
+        assert_eq!(late.headers.get("Retry-After"), Some("1"));
+        // A bad handshake still gets its own answer.
+        let post = Request::for_test(Method::Post, "/", &fields(&[], ""), b"");
+        assert_eq!(accept(&post, &cfg, |_| {}).status, 405);
     }
 
     #[test]

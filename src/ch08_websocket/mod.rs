@@ -10,6 +10,8 @@
 //! * [`close`]: close codes and the close frame's payload;
 //! * [`socket`]: a [`WebSocket`] over a stream, with a clonable [`WsSender`];
 //! * [`client`]: connecting to `ws://host:port/path`;
+//! * [`live`]: the open WebSockets, counted against the cap and closed with
+//!   1001 on shutdown ([`live::run_server`]);
 //! * [`service`]: the echo and hello services the binaries serve;
 //! * [`mod@checks`]: the exercises' black-box checks.
 
@@ -19,6 +21,7 @@ pub mod client;
 pub mod close;
 pub mod frame;
 pub mod handshake;
+pub mod live;
 pub mod message;
 pub mod service;
 pub mod socket;
@@ -26,6 +29,7 @@ pub mod socket;
 pub use accept::accept_key;
 pub use frame::{Frame, OpCode, Role};
 pub use handshake::{HandshakeConfig, OriginPolicy};
+pub use live::{Live, LiveSockets};
 pub use message::Message;
 pub use service::{echo_service, hello_service};
 pub use socket::{Config, WebSocket, WsError, WsSender};

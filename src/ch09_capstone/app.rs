@@ -23,34 +23,28 @@
 //! There is almost nothing here, and that is the point: each part is an
 //! earlier chapter's. Routing, 405 with `Allow`, `OPTIONS` are chapter 4's
 //! [`Router`]; a WebSocket endpoint is a GET route whose handler answers the
-//! handshake with chapter 8's [`handshake::accept`]; files are chapter 6's
-//! [`StaticFiles`](crate::ch06_static_files::StaticFiles) as the router's
-//! fallback; the server, its pool and its shutdown are chapter 5's. What the
-//! application adds is the one thing no single chapter could know: the list
-//! of open WebSockets ([`LiveSockets`]), so that shutting down closes them.
+//! handshake with chapter 8's [`handshake::accept_live`]; files are chapter
+//! 6's [`StaticFiles`](crate::ch06_static_files::StaticFiles) as the
+//! router's fallback; the server, its pool and its shutdown are chapter 5's,
+//! and closing the WebSockets with 1001 when it shuts down is chapter 8's
+//! [`live::run_server`]. What the application adds is that its endpoints
+//! share **one** list of open WebSockets ([`LiveSockets`]) and one cap on
+//! them, whatever each endpoint's other settings.
 
-use std::sync::{Arc, mpsc};
-use std::thread;
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::live::{Live, LiveSockets};
-use super::room::CLOSE_GOING_AWAY;
 use crate::ch04_methods_and_routing::router::Route;
 use crate::ch04_methods_and_routing::{Request, Response, Router, Service};
-use crate::ch05_concurrency::cli::run_server_then;
-use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
+use crate::ch05_concurrency::ServerArgs;
 use crate::ch08_websocket::WebSocket;
 use crate::ch08_websocket::handshake::{self, HandshakeConfig};
+use crate::ch08_websocket::live::{self, Live, LiveSockets};
 
-/// Most WebSockets open at once (each holds a thread, the chat's two);
-/// past it a handshake gets `503` with `Retry-After`. The check happens
-/// before the handshake, so concurrent handshakes can overshoot it by at
-/// most the number of HTTP workers.
+/// Most WebSockets open at once, all endpoints together (each holds a
+/// thread, the chat's two); past it a handshake gets `503` with
+/// `Retry-After`. Chapter 8's [`HandshakeConfig::max_sockets`] enforces it.
 pub const MAX_WEBSOCKETS: usize = 4096;
-
-/// How long shutdown waits for the WebSockets to finish their closing
-/// handshakes before the process exits anyway.
-pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
 
 /// What runs a WebSocket connection: the socket, and its entry among the
 /// live sockets (to replace its closer, as the chat does).
@@ -60,10 +54,9 @@ pub type SocketHandler = dyn Fn(WebSocket, &Live) + Send + Sync;
 /// open WebSockets.
 pub struct App {
     router: Router,
+    /// How the next WebSocket endpoint accepts handshakes. Its `live` and
+    /// `max_sockets` are the application's: every endpoint shares them.
     handshake: HandshakeConfig,
-    live: Arc<LiveSockets>,
-    max_websockets: usize,
-    on_shutdown: Vec<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl Default for App {
@@ -82,24 +75,30 @@ impl App {
     pub fn with_router(router: Router) -> App {
         App {
             router,
-            handshake: HandshakeConfig::default(),
-            live: LiveSockets::new(),
-            max_websockets: MAX_WEBSOCKETS,
-            on_shutdown: Vec::new(),
+            handshake: HandshakeConfig {
+                max_sockets: MAX_WEBSOCKETS,
+                ..HandshakeConfig::default()
+            },
         }
     }
 
     /// How WebSocket handshakes registered *after* this call are accepted
-    /// (origin policy, message limits, ping interval).
+    /// (origin policy, message limits, ping interval). `cfg.live` and
+    /// `cfg.max_sockets` are not taken: the application keeps one registry
+    /// and one cap ([`App::max_websockets`]) for all its endpoints.
     pub fn handshake_config(&mut self, cfg: HandshakeConfig) -> &mut App {
-        self.handshake = cfg;
+        self.handshake = HandshakeConfig {
+            live: self.handshake.live.clone(),
+            max_sockets: self.handshake.max_sockets,
+            ..cfg
+        };
         self
     }
 
-    /// Changes the cap on open WebSockets for endpoints registered *after*
-    /// this call.
+    /// Changes the cap on open WebSockets (all endpoints together) for
+    /// endpoints registered *after* this call.
     pub fn max_websockets(&mut self, n: usize) -> &mut App {
-        self.max_websockets = n;
+        self.handshake.max_sockets = n;
         self
     }
 
@@ -118,38 +117,12 @@ impl App {
         handler: impl Fn(WebSocket, &Live) + Send + Sync + 'static,
     ) -> &mut App {
         let handler: Arc<SocketHandler> = Arc::new(handler);
-        let live = self.live.clone();
         let cfg = self.handshake.clone();
-        let max = self.max_websockets;
         self.router
             .route(pattern)
             .get(move |req: &mut Request<'_>| {
-                if live.is_closing() {
-                    return Response::error(503, "the server is shutting down")
-                        .header("Retry-After", "1");
-                }
-                if live.len() >= max {
-                    return Response::error(503, format!("{max} WebSockets are open already"))
-                        .header("Retry-After", "5");
-                }
-                let (live, handler) = (live.clone(), handler.clone());
-                handshake::accept(req, &cfg, move |ws| {
-                    let sender = ws.sender();
-                    // By default, closing means sending a close frame. On a
-                    // thread of its own: a write to a peer that stopped
-                    // reading can block until the write timeout, and
-                    // shutdown must not wait for each such peer in turn.
-                    let guard = live.register(Box::new(move |code, reason| {
-                        let (sender, reason) = (sender.clone(), reason.to_string());
-                        let _ = thread::Builder::new()
-                            .name("ws-close".into())
-                            .stack_size(64 * 1024)
-                            .spawn(move || {
-                                let _ = sender.close(code, &reason);
-                            });
-                    }));
-                    handler(ws, &guard);
-                })
+                let handler = handler.clone();
+                handshake::accept_live(req, &cfg, move |ws, live| handler(ws, live))
             });
         self
     }
@@ -162,53 +135,29 @@ impl App {
 
     /// Something to do when shutdown begins, before the WebSockets are
     /// closed (the chat closes its room, so nobody can join any more).
-    pub fn on_shutdown(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut App {
-        self.on_shutdown.push(Box::new(f));
+    pub fn on_shutdown(&mut self, f: impl FnOnce() + Send + 'static) -> &mut App {
+        self.handshake.live.before_close(f);
         self
     }
 
     /// The open WebSockets.
     pub fn live(&self) -> &Arc<LiveSockets> {
-        &self.live
+        &self.handshake.live
     }
 
     /// Closes every WebSocket with 1001 and waits up to `wait` for them to
     /// finish; returns how many did not.
     pub fn shutdown(&self, wait: Duration) -> usize {
-        for f in &self.on_shutdown {
-            f();
-        }
-        self.live
-            .close_all(CLOSE_GOING_AWAY, "server shutting down", wait)
+        self.handshake.live.going_away(wait)
     }
 
     /// Serves the application until SIGINT/SIGTERM, then shuts down:
     /// the HTTP server drains its requests (chapter 5) while the WebSockets
-    /// are closed with 1001; exits 0 when both are done.
-    ///
-    /// The process must not exit before the WebSockets' close frames are
-    /// out, and the HTTP server cannot wait for them (after the 101 they are
-    /// not its connections any more): hence chapter 5's `run_server_then`,
-    /// whose `finish` runs after the drain and before the exit.
+    /// are closed with 1001 (chapter 8's [`live::run_server`]); exits 0
+    /// when both are done.
     pub fn run(self, prog: &str, sa: ServerArgs) -> ! {
-        let app = Arc::new(self);
-        let (closed_tx, closed_rx) = mpsc::channel();
-        let make = |handle: ShutdownHandle| -> Arc<dyn Service> {
-            let closing = app.clone();
-            thread::spawn(move || {
-                handle.wait();
-                let _ = closed_tx.send(closing.shutdown(SHUTDOWN_WAIT));
-            });
-            app
-        };
-        run_server_then(prog, sa, make, || {
-            // Bounded: the closing thread itself waits at most SHUTDOWN_WAIT.
-            if let Ok(still_open) = closed_rx.recv_timeout(SHUTDOWN_WAIT * 2)
-                && still_open > 0
-            {
-                eprintln!("{prog}: {still_open} WebSocket(s) did not finish closing in time");
-            }
-        })
+        let live = self.handshake.live.clone();
+        live::run_server(prog, sa, live, Arc::new(self))
     }
 }
 
@@ -277,6 +226,26 @@ mod tests {
         assert_eq!(resp.status, 503);
         assert!(resp.upgrade.is_none());
         assert_eq!(resp.headers.get("retry-after"), Some("5"));
+    }
+
+    #[test]
+    fn every_endpoint_shares_the_apps_cap_whatever_its_config() {
+        let mut app = App::new();
+        app.max_websockets(2).websocket("/a", |_, _| {});
+        // A config of its own, with a cap and a registry of its own, splits
+        // neither the count nor the cap.
+        let own = HandshakeConfig {
+            max_sockets: 1,
+            ..HandshakeConfig::default()
+        };
+        app.handshake_config(own).websocket("/b", |_, _| {});
+        let _a = app.live().register(Box::new(|_, _| {}));
+        assert_eq!(app.call(&mut handshake_request("/b")).status, 101);
+        let _b = app.live().register(Box::new(|_, _| {}));
+        for path in ["/a", "/b"] {
+            let resp = app.call(&mut handshake_request(path));
+            assert_eq!(resp.status, 503, "{path}");
+        }
     }
 
     #[test]

@@ -24,13 +24,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use super::live::Live;
 use super::protocol::{self, ClientMessage};
 use super::room::{
     CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Outbox, Room, SayError,
 };
 use crate::ch08_websocket::close;
-use crate::ch08_websocket::{Message, WebSocket, WsError, WsSender};
+use crate::ch08_websocket::{Live, Message, WebSocket, WsError, WsSender};
 
 /// Largest WebSocket message the chat accepts (RFC 6455 §7.4.1: 1009 past
 /// it). A `say` is at most [`super::room::MAX_TEXT_BYTES`] of text, which
@@ -185,9 +184,9 @@ fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ch08_websocket::LiveSockets;
     use crate::ch08_websocket::{Config, Role};
     use crate::ch09_capstone::json::{self, Value};
-    use crate::ch09_capstone::live::LiveSockets;
     use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
     use std::net::{TcpListener, TcpStream};
 

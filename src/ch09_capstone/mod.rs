@@ -8,7 +8,6 @@
 //! * [`protocol`]: the chat's messages, both ways;
 //! * [`room`]: members, bounded outboxes, one order of events for all,
 //!   rate limits;
-//! * [`live`]: the open WebSockets, to close with 1001 on shutdown;
 //! * [`chat`]: one WebSocket connection joined to the room (reader + writer);
 //! * [`mod@checks`]: the exercises' black-box checks.
 
@@ -16,7 +15,6 @@ pub mod app;
 pub mod chat;
 pub mod checks;
 pub mod json;
-pub mod live;
 pub mod protocol;
 pub mod room;
 pub mod site;
