@@ -31,6 +31,7 @@ use super::date;
 use super::head::{
     HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Version, is_valid_host, parse_request,
 };
+use crate::ch01_sockets::tcp_echo::is_timeout;
 use crate::trace::{self, Dir};
 
 /// Longest wait for any single read or write (RFC 9110 leaves timeouts to
@@ -319,15 +320,6 @@ pub fn read_head(
             Err(_) => return HeadRead::Closed,
         }
     }
-}
-
-/// `set_read_timeout` reports expiry as `WouldBlock` on Unix and `TimedOut`
-/// on Windows.
-pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// Serves connections one after the other, forever. Errors on one

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use super::body::{BodyKind, BodyReader, LAST_CHUNK, encode_chunk, response_body_kind};
 use super::url::{HttpUrlError, Url, UrlError};
+use crate::ch01_sockets::tcp_echo::is_timeout;
 use crate::ch02_http_by_hand::head::{HeadLimits, Headers, Parsed, ResponseHead, parse_response};
 use crate::trace::{self, Dir};
 
@@ -118,13 +119,6 @@ impl From<io::Error> for Error {
             Error::Io(e)
         }
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// A request body.

@@ -28,8 +28,9 @@ use super::request::{Request, RequestBody};
 use super::response::{Response, UpgradeFn, Upgraded};
 use super::send::{ReplyTo, Sent, write_response};
 use super::{Method, Service};
+use crate::ch01_sockets::tcp_echo::is_timeout;
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
-use crate::ch02_http_by_hand::server::{close_after_error, is_timeout};
+use crate::ch02_http_by_hand::server::close_after_error;
 use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
