@@ -15,7 +15,7 @@
 //! Ranges, names of missing files and entity-tags the server could not
 //! predict are random on every run.
 
-use crate::check::{Check, Failure, RawResponse, Target, exchange, expect_status, nc_command};
+use crate::check::{Check, Failure, RawResponse, Target, exchange, expect_status, get, nc_command};
 use crate::rng::Rng;
 
 /// The file the checks read, and its size.
@@ -101,16 +101,6 @@ pub fn all() -> Vec<Check> {
             run: post_to_a_file_gets_405,
         },
     ]
-}
-
-fn get(t: &Target, path: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n",
-        t.authority()
-    )
-    .into_bytes();
-    let r = exchange(t, &req);
-    (req, r)
 }
 
 fn curl(t: &Target, path: &str, extra: &[&str]) -> String {

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::net::Shutdown;
 
 use crate::check::{
-    Check, Failure, RawResponse, Target, connect, exchange, expect_status, nc_command,
+    Check, Failure, RawResponse, Target, connect, exchange, expect_status, get, nc_command,
     read_response,
 };
 use crate::rng::Rng;
@@ -78,14 +78,9 @@ fn put_request(t: &Target, name: &str, extra: &str, body_len: Option<usize>) -> 
     .into_bytes()
 }
 
-fn get(t: &Target, name: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
-    let req = format!(
-        "GET /uploads/{name} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n",
-        t.authority()
-    )
-    .into_bytes();
-    let r = exchange(t, &req);
-    (req, r)
+/// `GET /uploads/NAME`: the shared [`get`] with the uploads prefix.
+fn get_upload(t: &Target, name: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
+    get(t, &format!("/uploads/{name}"), extra)
 }
 
 fn curl_put(t: &Target, name: &str) -> String {
@@ -100,7 +95,7 @@ fn expect_created(r: &RawResponse, req: &[u8], t: &Target) -> Result<(), Failure
 }
 
 fn expect_same_download(t: &Target, name: &str, body: &[u8]) -> Result<(), Failure> {
-    let (req, r) = get(t, name, "");
+    let (req, r) = get_upload(t, name, "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     if r.body != body {
@@ -239,7 +234,7 @@ fn truncated_upload_leaves_nothing(t: &Target) -> Result<(), Failure> {
     // Whatever the server answers (400, or nothing), the name must not exist.
     let _ = read_response(&mut s, "PUT", &mut Vec::new());
     drop(s);
-    let (req, r) = get(t, &name, "");
+    let (req, r) = get_upload(t, &name, "");
     expect_status(&r?, 404, &req, t)
 }
 
@@ -252,14 +247,14 @@ fn uploaded_file_can_be_resumed_with_range(t: &Target) -> Result<(), Failure> {
     req.extend_from_slice(&body);
     let r = exchange(t, &req)?;
     expect_created(&r, &req, t)?;
-    let (req, r) = get(t, &name, "");
+    let (req, r) = get_upload(t, &name, "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     let Some(etag) = r.head.headers.get("etag") else {
         return Err(Failure::new("the download has no ETag to resume against").got(&r.raw));
     };
     let from = rng.range(1, body.len() - 1);
-    let (req, r) = get(
+    let (req, r) = get_upload(
         t,
         &name,
         &format!("Range: bytes={from}-\r\nIf-Range: {etag}\r\n"),
