@@ -31,7 +31,7 @@ use super::date;
 use super::head::{
     HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Version, is_valid_host, parse_request,
 };
-use crate::ch01_sockets::tcp_echo::is_timeout;
+use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::trace::{self, Dir};
 
 /// Longest wait for any single read or write (RFC 9110 leaves timeouts to
@@ -326,20 +326,12 @@ pub fn read_head(
 /// connection are logged and never stop the server.
 pub fn serve(listener: TcpListener, cfg: &Config) -> io::Result<()> {
     loop {
-        match listener.accept() {
-            Ok((stream, peer)) => {
-                if let Err(e) = handle_connection(stream, peer, cfg) {
-                    trace::note(peer, format!("connection error: {e}"));
-                }
-            }
-            // Out of file descriptors, a connection reset before accept...:
-            // not a reason to stop serving everyone else.
-            // Back off a little: when the process is out of descriptors,
-            // accept fails at once again, and a tight loop would burn a core.
-            Err(e) => {
-                eprintln!("accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
+        // Out of file descriptors, a connection reset before accept...: not
+        // a reason to stop serving everyone else (chapter 1's helper backs
+        // off and retries).
+        let (stream, peer) = accept_retrying(&listener);
+        if let Err(e) = handle_connection(stream, peer, cfg) {
+            trace::note(peer, format!("connection error: {e}"));
         }
     }
 }
