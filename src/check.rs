@@ -65,6 +65,20 @@ pub struct Check {
     pub run: fn(&Target) -> Result<(), Failure>,
 }
 
+/// `check!(function, "about")`: a [`Check`] named after the function that
+/// runs it, so the name in a report is the name to search the source for.
+/// Every chapter's `checks.rs` builds its list with it.
+macro_rules! check {
+    ($f:ident, $about:expr) => {
+        $crate::check::Check {
+            name: stringify!($f),
+            about: $about,
+            run: $f,
+        }
+    };
+}
+pub(crate) use check;
+
 impl fmt::Debug for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Check").field("name", &self.name).finish()

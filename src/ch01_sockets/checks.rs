@@ -13,37 +13,32 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 use super::tcp_echo;
-use crate::check::{Check, Failure, Target, connect, first_difference, nc_command};
+use crate::check::{Check, Failure, Target, check, connect, first_difference, nc_command};
 use crate::rng::Rng;
 
 /// The checks, in the order a reader's server usually starts passing them.
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "echoes_random_bytes",
-            about: "every byte sent comes back, unchanged and in order, and the connection stays open for more",
-            run: echoes_random_bytes,
-        },
-        Check {
-            name: "echoes_bytes_sent_in_pieces",
-            about: "a stream has no message boundaries: bytes written in several pieces come back whole",
-            run: echoes_bytes_sent_in_pieces,
-        },
-        Check {
-            name: "closes_after_client_half_close",
-            about: "when the client shuts down its sending side, the server echoes what is left and closes",
-            run: closes_after_client_half_close,
-        },
-        Check {
-            name: "serves_many_clients_at_once",
-            about: "16 clients connected at once are all served, the last one first (a one-at-a-time server fails this)",
-            run: serves_many_clients_at_once,
-        },
-        Check {
-            name: "echoes_a_big_payload",
-            about: "8 MiB sent while reading the echo come back intact (needs read loops and write_all)",
-            run: echoes_a_big_payload,
-        },
+        check!(
+            echoes_random_bytes,
+            "every byte sent comes back, unchanged and in order, and the connection stays open for more"
+        ),
+        check!(
+            echoes_bytes_sent_in_pieces,
+            "a stream has no message boundaries: bytes written in several pieces come back whole"
+        ),
+        check!(
+            closes_after_client_half_close,
+            "when the client shuts down its sending side, the server echoes what is left and closes"
+        ),
+        check!(
+            serves_many_clients_at_once,
+            "16 clients connected at once are all served, the last one first (a one-at-a-time server fails this)"
+        ),
+        check!(
+            echoes_a_big_payload,
+            "8 MiB sent while reading the echo come back intact (needs read loops and write_all)"
+        ),
     ]
 }
 

@@ -149,23 +149,38 @@ pub fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// Accepts clients forever and echoes to each, as `cfg.mode` says.
+/// How long [`accept_retrying`] pauses after `accept` itself failed.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Accepts the next connection, however long that takes.
 ///
-/// Errors of one client never stop the server; an error of `accept` itself
-/// (out of file descriptors, say) is reported and the loop goes on after a
-/// short pause, since it is usually temporary and retrying at once would
-/// only spin the CPU.
-pub fn serve(listener: TcpListener, cfg: EchoConfig) -> io::Result<()> {
-    let active = Arc::new(AtomicUsize::new(0));
-    for conn in listener.incoming() {
-        let stream = match conn {
-            Ok(s) => s,
+/// An error of `accept` itself (out of file descriptors, say) is no reason
+/// to stop serving: it is reported and retried after [`ACCEPT_BACKOFF`].
+/// The pause matters: the pending connection stays in the backlog, so an
+/// immediate retry fails again at once and the loop would only spin the
+/// CPU. An interrupted call (`EINTR`) is retried at once. Chapters 2 and 4
+/// accept through this too.
+pub fn accept_retrying(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept() {
+            Ok(conn) => return conn,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 eprintln!("accept failed: {e}");
-                thread::sleep(Duration::from_millis(50));
-                continue;
+                thread::sleep(ACCEPT_BACKOFF);
             }
-        };
+        }
+    }
+}
+
+/// Accepts clients forever and echoes to each, as `cfg.mode` says.
+///
+/// Errors of one client never stop the server, and neither do errors of
+/// `accept` itself ([`accept_retrying`]).
+pub fn serve(listener: TcpListener, cfg: EchoConfig) -> io::Result<()> {
+    let active = Arc::new(AtomicUsize::new(0));
+    loop {
+        let (stream, _) = accept_retrying(&listener);
         match cfg.mode {
             // The whole problem of sequential mode is this line: while it
             // runs, nobody else is accepted.
@@ -195,7 +210,6 @@ pub fn serve(listener: TcpListener, cfg: EchoConfig) -> io::Result<()> {
             }
         }
     }
-    Ok(())
 }
 
 /// Sends `payload` on `stream` and reads until as many bytes came back.

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::date::parse_http_date;
 use super::head::{HeadLimits, Parsed, parse_response};
 use crate::check::{
-    Check, Failure, RawResponse, Target, connect, exchange, expect_status, nc_command,
+    Check, Failure, RawResponse, Target, check, connect, exchange, expect_status, nc_command,
     read_response, send_and_read_all,
 };
 use crate::rng::Rng;
@@ -23,121 +23,95 @@ use crate::rng::Rng;
 /// Every check of chapter 2, in the order a reader meets the behaviours.
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "root_says_hello_world",
-            about: "GET / answers 200 with the body `Hello, world`",
-            run: root_says_hello_world,
-        },
-        Check {
-            name: "response_has_date_length_and_type",
-            about: "a response has a current Date, a Content-Length equal to its body, a Content-Type",
-            run: response_has_date_length_and_type,
-        },
-        Check {
-            name: "random_path_gets_404",
-            about: "a path the server does not have answers 404",
-            run: random_path_gets_404,
-        },
-        Check {
-            name: "head_gets_the_head_without_a_body",
-            about: "HEAD / answers like GET / (same Content-Length) but sends no body",
-            run: head_gets_the_head_without_a_body,
-        },
-        Check {
-            name: "http10_request_is_answered",
-            about: "an HTTP/1.0 request (Host is optional there) is answered",
-            run: http10_request_is_answered,
-        },
-        Check {
-            name: "absolute_form_target_is_accepted",
-            about: "GET http://host/ HTTP/1.1 is the same request as GET / (RFC 9112 §3.2.2)",
-            run: absolute_form_target_is_accepted,
-        },
-        Check {
-            name: "query_is_not_part_of_the_path",
-            about: "GET /?random answers like GET /",
-            run: query_is_not_part_of_the_path,
-        },
-        Check {
-            name: "split_request_is_answered",
-            about: "a request sent one byte per write is reassembled and answered",
-            run: split_request_is_answered,
-        },
-        Check {
-            name: "connection_close_is_honoured",
-            about: "after answering a request with `Connection: close` the server closes",
-            run: connection_close_is_honoured,
-        },
-        Check {
-            name: "missing_host_gets_400",
-            about: "an HTTP/1.1 request without Host answers 400 (RFC 9112 §3.2)",
-            run: missing_host_gets_400,
-        },
-        Check {
-            name: "invalid_host_gets_400",
-            about: "a Host that is not `host[:port]` (`a b`, `x/y`, `u@h`) answers 400 (RFC 9112 §3.2)",
-            run: invalid_host_gets_400,
-        },
-        Check {
-            name: "malformed_request_line_gets_400",
-            about: "a request line that breaks the grammar answers 400",
-            run: malformed_request_line_gets_400,
-        },
-        Check {
-            name: "malformed_header_gets_400",
-            about: "a header line that breaks the grammar answers 400",
-            run: malformed_header_gets_400,
-        },
-        Check {
-            name: "garbage_gets_400",
-            about: "random binary bytes answer 400 (not a hang, not a crash)",
-            run: garbage_gets_400,
-        },
-        Check {
-            name: "unknown_version_gets_505",
-            about: "HTTP/2.0 to 9.9 in a request line answers 505",
-            run: unknown_version_gets_505,
-        },
-        Check {
-            name: "long_target_gets_414",
-            about: "a 20 000-byte request-target answers 414",
-            run: long_target_gets_414,
-        },
-        Check {
-            name: "huge_head_gets_431",
-            about: "64 KiB of header fields answer 431",
-            run: huge_head_gets_431,
-        },
-        Check {
-            name: "unknown_method_gets_501",
-            about: "a method the server does not know answers 501",
-            run: unknown_method_gets_501,
-        },
-        Check {
-            name: "post_to_root_gets_405_with_allow",
-            about: "POST / with a body answers 405 and says which methods are allowed",
-            run: post_to_root_gets_405_with_allow,
-        },
-        Check {
-            name: "bad_content_length_gets_400",
-            about: "a Content-Length that is not a number answers 400",
-            run: bad_content_length_gets_400,
-        },
-        Check {
-            name: "oversized_body_gets_413",
-            about: "a Content-Length of 1 GB answers 413 without waiting for the body",
-            run: oversized_body_gets_413,
-        },
-        Check {
-            name: "chunked_body_is_read_or_refused",
-            about: "POST / with a chunked body answers 405, 411 or 501, never 200, never a hang",
-            run: chunked_body_is_read_or_refused,
-        },
-        Check {
-            name: "server_still_answers_after_bad_input",
-            about: "after garbage on one connection, GET / on the next still answers 200",
-            run: server_still_answers_after_bad_input,
-        },
+        check!(
+            root_says_hello_world,
+            "GET / answers 200 with the body `Hello, world`"
+        ),
+        check!(
+            response_has_date_length_and_type,
+            "a response has a current Date, a Content-Length equal to its body, a Content-Type"
+        ),
+        check!(
+            random_path_gets_404,
+            "a path the server does not have answers 404"
+        ),
+        check!(
+            head_gets_the_head_without_a_body,
+            "HEAD / answers like GET / (same Content-Length) but sends no body"
+        ),
+        check!(
+            http10_request_is_answered,
+            "an HTTP/1.0 request (Host is optional there) is answered"
+        ),
+        check!(
+            absolute_form_target_is_accepted,
+            "GET http://host/ HTTP/1.1 is the same request as GET / (RFC 9112 §3.2.2)"
+        ),
+        check!(
+            query_is_not_part_of_the_path,
+            "GET /?random answers like GET /"
+        ),
+        check!(
+            split_request_is_answered,
+            "a request sent one byte per write is reassembled and answered"
+        ),
+        check!(
+            connection_close_is_honoured,
+            "after answering a request with `Connection: close` the server closes"
+        ),
+        check!(
+            missing_host_gets_400,
+            "an HTTP/1.1 request without Host answers 400 (RFC 9112 §3.2)"
+        ),
+        check!(
+            invalid_host_gets_400,
+            "a Host that is not `host[:port]` (`a b`, `x/y`, `u@h`) answers 400 (RFC 9112 §3.2)"
+        ),
+        check!(
+            malformed_request_line_gets_400,
+            "a request line that breaks the grammar answers 400"
+        ),
+        check!(
+            malformed_header_gets_400,
+            "a header line that breaks the grammar answers 400"
+        ),
+        check!(
+            garbage_gets_400,
+            "random binary bytes answer 400 (not a hang, not a crash)"
+        ),
+        check!(
+            unknown_version_gets_505,
+            "HTTP/2.0 to 9.9 in a request line answers 505"
+        ),
+        check!(
+            long_target_gets_414,
+            "a 20 000-byte request-target answers 414"
+        ),
+        check!(huge_head_gets_431, "64 KiB of header fields answer 431"),
+        check!(
+            unknown_method_gets_501,
+            "a method the server does not know answers 501"
+        ),
+        check!(
+            post_to_root_gets_405_with_allow,
+            "POST / with a body answers 405 and says which methods are allowed"
+        ),
+        check!(
+            bad_content_length_gets_400,
+            "a Content-Length that is not a number answers 400"
+        ),
+        check!(
+            oversized_body_gets_413,
+            "a Content-Length of 1 GB answers 413 without waiting for the body"
+        ),
+        check!(
+            chunked_body_is_read_or_refused,
+            "POST / with a chunked body answers 405, 411 or 501, never 200, never a hang"
+        ),
+        check!(
+            server_still_answers_after_bad_input,
+            "after garbage on one connection, GET / on the next still answers 200"
+        ),
     ]
 }
 

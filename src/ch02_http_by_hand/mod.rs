@@ -2,11 +2,13 @@
 //!
 //! * [`head`]: the sans-I/O grammar of request and response heads;
 //! * [`date`]: HTTP dates;
+//! * [`framing`]: the `Host` rule and where a request body ends;
 //! * [`server`]: the first server, one connection at a time;
 //! * [`checks`](mod@checks): the exercises, run against any server.
 
 pub mod checks;
 pub mod date;
+pub mod framing;
 pub mod head;
 pub mod server;
 

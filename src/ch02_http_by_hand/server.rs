@@ -28,9 +28,10 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::date;
-use super::head::{
-    HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Version, is_valid_host, parse_request,
-};
+use super::framing::{host_problem, request_body_kind};
+use super::head::{HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, parse_request};
+use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
+use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
 /// Longest wait for any single read or write (RFC 9110 leaves timeouts to
@@ -188,31 +189,21 @@ pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
     // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host; any
     // request with several, or with one that is not `host[:port]`, is
     // invalid.
-    let hosts = head.headers.count("host");
-    if hosts > 1 || (hosts == 0 && head.version == Version::Http11) {
+    if host_problem(head).is_some() {
         return refuse(400);
     }
-    if head.headers.get("host").is_some_and(|h| !is_valid_host(h)) {
-        return refuse(400);
-    }
-    // How long is the body? (RFC 9112 §6.) Transfer-Encoding first.
-    if head.headers.contains("transfer-encoding") {
-        if head.headers.contains("content-length") {
-            // §6.1: both present is a smuggling attempt or a broken client.
-            return refuse(400);
-        }
-        let last = head.headers.tokens("transfer-encoding").last();
+    // How long is the body? (RFC 9112 §6: Transfer-Encoding and
+    // Content-Length together, a coding we do not implement, a bad length:
+    // see `request_body_kind`.)
+    let body_len = match request_body_kind(head) {
+        Err(e) => return refuse(e.status()),
         // Chunked request bodies are chapter 4's; this server asks for a
-        // Content-Length instead (411). Any other coding: 501 (§6.1).
-        return match last {
-            Some(t) if t.eq_ignore_ascii_case("chunked") => refuse(411),
-            _ => refuse(501),
-        };
-    }
-    let body_len = match crate::ch03_urls_and_clients::body::content_length(&head.headers) {
-        Err(_) => return refuse(400),
-        Ok(Some(n)) if n > max_body => return refuse(413),
-        Ok(n) => n.unwrap_or(0),
+        // Content-Length instead.
+        Ok(BodyKind::Chunked) => return refuse(411),
+        Ok(BodyKind::Length(n)) if n > max_body => return refuse(413),
+        Ok(BodyKind::Length(n)) => n,
+        // A request has no "until close" body (§6.3 rule 7).
+        Ok(BodyKind::Empty | BodyKind::UntilClose) => 0,
     };
     let answer = |reply: Reply| Plan {
         body_len,
@@ -321,33 +312,16 @@ pub fn read_head(
     }
 }
 
-/// `set_read_timeout` reports expiry as `WouldBlock` on Unix and `TimedOut`
-/// on Windows.
-pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
 /// Serves connections one after the other, forever. Errors on one
 /// connection are logged and never stop the server.
 pub fn serve(listener: TcpListener, cfg: &Config) -> io::Result<()> {
     loop {
-        match listener.accept() {
-            Ok((stream, peer)) => {
-                if let Err(e) = handle_connection(stream, peer, cfg) {
-                    trace::note(peer, format!("connection error: {e}"));
-                }
-            }
-            // Out of file descriptors, a connection reset before accept...:
-            // not a reason to stop serving everyone else.
-            // Back off a little: when the process is out of descriptors,
-            // accept fails at once again, and a tight loop would burn a core.
-            Err(e) => {
-                eprintln!("accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
+        // Out of file descriptors, a connection reset before accept...: not
+        // a reason to stop serving everyone else (chapter 1's helper backs
+        // off and retries).
+        let (stream, peer) = accept_retrying(&listener);
+        if let Err(e) = handle_connection(stream, peer, cfg) {
+            trace::note(peer, format!("connection error: {e}"));
         }
     }
 }
@@ -503,7 +477,7 @@ fn log(cfg: &Config, peer: SocketAddr, head: &[u8], status: u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ch02_http_by_hand::head::Headers;
+    use crate::ch02_http_by_hand::head::{Headers, Version};
 
     fn head(method: &str, target: &str, fields: &[(&str, &str)]) -> RequestHead {
         let mut headers = Headers::new();
@@ -603,6 +577,11 @@ mod tests {
         assert_eq!(
             status("POST", "/", &[H, ("Transfer-Encoding", "gzip")]),
             501
+        );
+        assert_eq!(
+            status("POST", "/", &[H, ("Transfer-Encoding", "chunked, gzip")]),
+            400,
+            "chunked not last: the length cannot be determined (RFC 9112 §6.3)"
         );
         assert_eq!(
             status(

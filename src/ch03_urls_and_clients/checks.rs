@@ -14,31 +14,27 @@
 //! so that a strict client finds the end of every body.
 
 use super::client::{self, Config, Request};
-use crate::check::{Check, Failure, Target, exchange, expect_status, nc_command};
+use crate::check::{Check, Failure, Target, check, exchange, expect_status, nc_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "book_client_reads_the_root",
-            about: "the chapter's client fetches / and finds the end of the body where the framing says",
-            run: book_client_reads_the_root,
-        },
-        Check {
-            name: "book_client_reads_an_error_page",
-            about: "the chapter's client reads a 404 for a random path, body framed like any other",
-            run: book_client_reads_an_error_page,
-        },
-        Check {
-            name: "absolute_form_is_case_insensitive",
-            about: "GET HTTP://HOST:PORT/ (upper-case scheme and host) is GET / (RFC 3986 §6.2.2.1)",
-            run: absolute_form_is_case_insensitive,
-        },
-        Check {
-            name: "percent_encoded_query_is_accepted",
-            about: "GET /?q=%E4%BD%A0+x&r=%25 answers like GET / (the query is not the path)",
-            run: percent_encoded_query_is_accepted,
-        },
+        check!(
+            book_client_reads_the_root,
+            "the chapter's client fetches / and finds the end of the body where the framing says"
+        ),
+        check!(
+            book_client_reads_an_error_page,
+            "the chapter's client reads a 404 for a random path, body framed like any other"
+        ),
+        check!(
+            absolute_form_is_case_insensitive,
+            "GET HTTP://HOST:PORT/ (upper-case scheme and host) is GET / (RFC 3986 §6.2.2.1)"
+        ),
+        check!(
+            percent_encoded_query_is_accepted,
+            "GET /?q=%E4%BD%A0+x&r=%25 answers like GET / (the query is not the path)"
+        ),
     ]
 }
 

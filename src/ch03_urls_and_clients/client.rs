@@ -23,8 +23,9 @@ use std::io::{self, BufReader, Cursor, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::body::{BodyKind, BodyReader, LAST_CHUNK, encode_chunk, response_body_kind};
+use super::body::{BodyKind, BodyReader, response_body_kind, send_chunked};
 use super::url::{HttpUrlError, Url, UrlError};
+use crate::ch01_sockets::tcp_echo::is_timeout;
 use crate::ch02_http_by_hand::head::{HeadLimits, Headers, Parsed, ResponseHead, parse_response};
 use crate::trace::{self, Dir};
 
@@ -118,13 +119,6 @@ impl From<io::Error> for Error {
             Error::Io(e)
         }
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// A request body.
@@ -441,20 +435,7 @@ fn write_request(
         }
         Body::Reader { reader, len: None } => {
             stream.write_all(head)?;
-            let mut buf = vec![0u8; 16 * 1024];
-            let mut wire = Vec::with_capacity(buf.len() + 16);
-            let mut total = 0u64;
-            loop {
-                let n = reader.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                total += n as u64;
-                wire.clear();
-                encode_chunk(&buf[..n], &mut wire);
-                stream.write_all(&wire)?;
-            }
-            stream.write_all(LAST_CHUNK)?;
+            let total = send_chunked(reader, &mut *stream, 16 * 1024)?;
             trace::body(Dir::Out, peer, total, "chunked");
         }
     }

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use crate::check::{
-    Check, Failure, RawResponse, Target, connect, exchange, expect_status, nc_command,
+    Check, Failure, RawResponse, Target, check, connect, exchange, expect_status, nc_command,
     read_response,
 };
 use crate::rng::Rng;
@@ -433,81 +433,72 @@ fn form_posts_and_query_strings_are_decoded(t: &Target) -> Result<(), Failure> {
 
 /// The checks of chapter 4.
 pub fn checks() -> Vec<Check> {
-    macro_rules! c {
-        ($f:ident, $about:expr) => {
-            Check {
-                name: stringify!($f),
-                about: $about,
-                run: $f,
-            }
-        };
-    }
     vec![
-        c!(
+        check!(
             hello_says_hello_world,
             "GET /hello answers 200 `Hello, world`"
         ),
-        c!(every_response_has_a_date, "every response carries Date"),
-        c!(
+        check!(every_response_has_a_date, "every response carries Date"),
+        check!(
             head_gets_get_fields_without_a_body,
             "HEAD: GET's fields, no body"
         ),
-        c!(
+        check!(
             keep_alive_serves_several_requests_on_one_connection,
             "HTTP/1.1 connections stay open"
         ),
-        c!(
+        check!(
             http10_closes_unless_keep_alive,
             "HTTP/1.0 closes unless keep-alive was asked for"
         ),
-        c!(
+        check!(
             echo_returns_the_body_and_its_type,
             "POST /echo returns the body with its Content-Type"
         ),
-        c!(
+        check!(
             chunked_body_with_extensions_and_trailers,
             "chunked request bodies are decoded"
         ),
-        c!(
+        check!(
             expect_100_continue_is_answered_before_the_body,
             "Expect: 100-continue gets 100 first"
         ),
-        c!(oversized_body_gets_413, "a body over the limit gets 413"),
-        c!(
+        check!(oversized_body_gets_413, "a body over the limit gets 413"),
+        check!(
             both_length_and_chunked_get_400_and_close,
             "Content-Length with chunked: 400, close"
         ),
-        c!(
+        check!(
             bad_or_differing_content_length_gets_400,
             "malformed Content-Length: 400, close"
         ),
-        c!(
+        check!(
             unknown_transfer_coding_gets_501,
             "a transfer coding other than chunked: 501"
         ),
-        c!(
+        check!(
             http10_with_chunked_is_answered_then_closed,
             "HTTP/1.0 + chunked: close after"
         ),
-        c!(unknown_method_gets_501, "an unknown method gets 501"),
-        c!(
+        check!(unknown_method_gets_501, "an unknown method gets 501"),
+        check!(
             unsupported_method_gets_405_with_allow,
             "a known method a route lacks: 405 + Allow"
         ),
-        c!(options_lists_allow, "OPTIONS answers with Allow"),
-        c!(
+        check!(options_lists_allow, "OPTIONS answers with Allow"),
+        check!(
             missing_or_duplicate_host_gets_400,
             "HTTP/1.1 needs exactly one Host"
         ),
-        c!(
+        check!(
             absolute_form_target_is_accepted,
             "GET http://host/path is accepted"
         ),
-        c!(
+        check!(
             notes_can_be_created_read_replaced_and_deleted,
             "notes: 201+Location, 200, 204, 404"
         ),
-        c!(
+        check!(
             form_posts_and_query_strings_are_decoded,
             "form bodies and query strings are decoded"
         ),

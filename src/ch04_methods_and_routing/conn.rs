@@ -28,8 +28,9 @@ use super::request::{Request, RequestBody};
 use super::response::{Response, UpgradeFn, Upgraded};
 use super::send::{ReplyTo, Sent, write_response};
 use super::{Method, Service};
+use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
-use crate::ch02_http_by_hand::server::{close_after_error, is_timeout};
+use crate::ch02_http_by_hand::server::close_after_error;
 use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
@@ -755,23 +756,13 @@ fn body_framing(kind: BodyKind) -> &'static str {
 /// wrong with it and replaces it.
 pub fn serve(listener: TcpListener, service: Arc<dyn Service>, quiet: bool) -> io::Result<()> {
     let opts = Arc::new(ConnOptions::default());
-    for conn in listener.incoming() {
-        let stream = match conn {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("accept: {e}");
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let peer = stream
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    loop {
+        // Chapter 1's accept loop: reports an accept error and backs off.
+        let (stream, peer) = accept_retrying(&listener);
         let service = service.clone();
         let opts = opts.clone();
         thread::spawn(move || {
             serve_connection(stream, peer, &*service, &opts, &StderrLog { quiet });
         });
     }
-    Ok(())
 }

@@ -6,44 +6,13 @@
 //! bytes become a second request that the proxy never saw: *request
 //! smuggling*. So every ambiguous case is an error and closes the
 //! connection, instead of a guess.
+//!
+//! Where the body ends and whether `Host` is valid are chapter 2's rules
+//! ([`request_body_kind`], [`host_problem`]), re-exported here: chapter 2's
+//! server refuses a chunked body with 411, this chapter's reads it.
 
-use crate::ch02_http_by_hand::head::{RequestHead, Version, is_valid_host};
-use crate::ch03_urls_and_clients::body::{BodyKind, FramingError, content_length};
-
-/// How the body of this request is delimited (RFC 9112 §6.3, rules 3–6).
-///
-/// * `Transfer-Encoding` and `Content-Length` together: 400 (a request that
-///   has both is a smuggling attempt or a broken proxy; §6.1 lets a server
-///   reject it, and we must then close);
-/// * a `Transfer-Encoding` whose last coding is not `chunked`: 400 (§6.3
-///   rule 4: the length cannot be determined);
-/// * any coding besides `chunked` (`gzip, chunked`): 501, we implement none;
-/// * a malformed or ambiguous `Content-Length`: 400;
-/// * neither field: no body (a request never runs "until close").
-pub fn request_body_kind(head: &RequestHead) -> Result<BodyKind, FramingError> {
-    let h = &head.headers;
-    if h.contains("transfer-encoding") {
-        if h.contains("content-length") {
-            return Err(FramingError::BothLengthAndEncoding);
-        }
-        let codings: Vec<&str> = h.tokens("transfer-encoding").collect();
-        match codings.last() {
-            Some(last) if last.eq_ignore_ascii_case("chunked") => {}
-            Some(last) if codings.len() == 1 => {
-                return Err(FramingError::UnsupportedEncoding(last.to_string()));
-            }
-            _ => return Err(FramingError::BadChunk("chunked is not the final coding")),
-        }
-        if let Some(other) = codings[..codings.len() - 1].first() {
-            return Err(FramingError::UnsupportedEncoding(other.to_string()));
-        }
-        return Ok(BodyKind::Chunked);
-    }
-    Ok(match content_length(h)? {
-        None | Some(0) => BodyKind::Empty,
-        Some(n) => BodyKind::Length(n),
-    })
-}
+pub use crate::ch02_http_by_hand::framing::{host_problem, request_body_kind};
+use crate::ch02_http_by_hand::head::{RequestHead, Version};
 
 /// Whether the client wants the connection kept open after this request
 /// (RFC 9112 §9.3): HTTP/1.1 keeps it unless `Connection: close`; HTTP/1.0
@@ -59,19 +28,6 @@ pub fn wants_keep_alive(head: &RequestHead) -> bool {
                 && !h.has_token("connection", "close")
                 && !h.contains("transfer-encoding")
         }
-    }
-}
-
-/// What is wrong with the `Host` field, if anything (RFC 9112 §3.2): an
-/// HTTP/1.1 request MUST have exactly one; an HTTP/1.0 request may have none
-/// but not two; and its value must be `host[:port]` ([`is_valid_host`]).
-pub fn host_problem(head: &RequestHead) -> Option<&'static str> {
-    match (head.version, head.headers.count("host")) {
-        (Version::Http11, 0) => Some("HTTP/1.1 request without Host"),
-        (_, 0) => None,
-        (_, 1) if is_valid_host(head.headers.get("host").unwrap_or("")) => None,
-        (_, 1) => Some("Host is not host[:port]"),
-        _ => Some("more than one Host field"),
     }
 }
 
@@ -100,51 +56,7 @@ pub fn expectation(head: &RequestHead) -> Expectation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, parse_request};
-
-    fn head(s: &str) -> RequestHead {
-        match parse_request(s.as_bytes(), &HeadLimits::SERVER) {
-            Ok(Parsed::Complete(h, _)) => h,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn kind(fields: &str) -> Result<BodyKind, u16> {
-        request_body_kind(&head(&format!(
-            "POST / HTTP/1.1\r\nHost: x\r\n{fields}\r\n"
-        )))
-        .map_err(|e| e.status())
-    }
-
-    #[test]
-    fn framing_rules_of_rfc_9112_section_6() {
-        assert_eq!(kind(""), Ok(BodyKind::Empty));
-        assert_eq!(kind("Content-Length: 0\r\n"), Ok(BodyKind::Empty));
-        assert_eq!(kind("Content-Length: 5\r\n"), Ok(BodyKind::Length(5)));
-        assert_eq!(
-            kind("Content-Length: 5\r\nContent-Length: 5\r\n"),
-            Ok(BodyKind::Length(5))
-        );
-        assert_eq!(kind("Content-Length: 5\r\nContent-Length: 6\r\n"), Err(400));
-        assert_eq!(kind("Content-Length: -5\r\n"), Err(400));
-        assert_eq!(kind("Content-Length: 0x5\r\n"), Err(400));
-        assert_eq!(
-            kind("Transfer-Encoding: chunked\r\n"),
-            Ok(BodyKind::Chunked)
-        );
-        assert_eq!(
-            kind("Transfer-Encoding: CHUNKED\r\n"),
-            Ok(BodyKind::Chunked)
-        );
-        assert_eq!(
-            kind("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
-            Err(400)
-        );
-        assert_eq!(kind("Transfer-Encoding: gzip\r\n"), Err(501));
-        assert_eq!(kind("Transfer-Encoding: gzip, chunked\r\n"), Err(501));
-        assert_eq!(kind("Transfer-Encoding: chunked, gzip\r\n"), Err(400));
-        assert_eq!(kind("Transfer-Encoding: \r\n"), Err(400));
-    }
+    use crate::ch02_http_by_hand::framing::tests::head;
 
     #[test]
     fn keep_alive_defaults_by_version() {
@@ -159,15 +71,5 @@ mod tests {
         assert!(!wants_keep_alive(&head(
             "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
         )));
-    }
-
-    #[test]
-    fn host_is_required_once_in_http11() {
-        assert!(host_problem(&head("GET / HTTP/1.1\r\n\r\n")).is_some());
-        assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")).is_some());
-        assert!(host_problem(&head("GET / HTTP/1.0\r\n\r\n")).is_none());
-        assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).is_none());
-        assert!(host_problem(&head("GET / HTTP/1.1\r\nHost: a b\r\n\r\n")).is_some());
-        assert!(host_problem(&head("GET / HTTP/1.0\r\nHost: a/b\r\n\r\n")).is_some());
     }
 }

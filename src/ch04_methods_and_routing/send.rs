@@ -8,14 +8,14 @@
 
 use std::cell::RefCell;
 use std::fmt::Display;
-use std::io::{self, Write};
+use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::response::{Body, Response};
 use super::sendfile::{FileSink, read_range_into};
 use crate::ch02_http_by_hand::date::format_http_date;
 use crate::ch02_http_by_hand::head::{Version, reason_phrase};
-use crate::ch03_urls_and_clients::body::{LAST_CHUNK, encode_chunk};
+use crate::ch03_urls_and_clients::body::ChunkedWriter;
 use crate::trace::{self, Dir};
 
 /// Bodies up to this size are copied behind the head and leave in one
@@ -253,47 +253,6 @@ pub fn write_response<W: FileSink>(
         if chunked { "chunked" } else { "Content-Length" },
     );
     Ok(sent)
-}
-
-/// Writes everything given to it as chunks of the chunked transfer coding
-/// (RFC 9112 §7.1); [`ChunkedWriter::finish`] writes the last chunk. For a
-/// body whose length is not known when the head is sent.
-pub struct ChunkedWriter<W: Write> {
-    inner: W,
-    scratch: Vec<u8>,
-}
-
-impl<W: Write> ChunkedWriter<W> {
-    pub fn new(inner: W) -> ChunkedWriter<W> {
-        ChunkedWriter {
-            inner,
-            scratch: Vec::new(),
-        }
-    }
-
-    /// Writes the zero-size last chunk (no trailers) and returns the writer.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.inner.write_all(LAST_CHUNK)?;
-        self.inner.flush()?;
-        Ok(self.inner)
-    }
-}
-
-impl<W: Write> Write for ChunkedWriter<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if data.is_empty() {
-            // An empty chunk would end the body.
-            return Ok(0);
-        }
-        self.scratch.clear();
-        encode_chunk(data, &mut self.scratch);
-        self.inner.write_all(&self.scratch)?;
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::thread;
 
 use crate::ch04_methods_and_routing::checks::{expect, expect_and_close, expect_closed};
 use crate::check::{
-    Check, Failure, Target, connect, expect_status, nc_command, read_response, send_and_read_all,
+    Check, Failure, Target, check, connect, expect_status, nc_command, read_response,
+    send_and_read_all,
 };
 use crate::rng::Rng;
 
@@ -176,46 +177,37 @@ fn idle_connection_is_closed_after_an_answer_with_close(t: &Target) -> Result<()
 
 /// The checks of chapter 5.
 pub fn checks() -> Vec<Check> {
-    macro_rules! c {
-        ($f:ident, $about:expr) => {
-            Check {
-                name: stringify!($f),
-                about: $about,
-                run: $f,
-            }
-        };
-    }
     vec![
-        c!(
+        check!(
             pipelined_requests_are_answered_in_order,
             "pipelined requests are answered in order"
         ),
-        c!(
+        check!(
             connection_close_is_honoured,
             "Connection: close closes after the response"
         ),
-        c!(
+        check!(
             idle_connection_is_closed_after_an_answer_with_close,
             "nothing is answered after Connection: close"
         ),
-        c!(
+        check!(
             a_stalled_client_does_not_block_others,
             "one stalled client does not block the rest"
         ),
-        c!(
+        check!(
             concurrent_clients_are_all_served,
             "16 clients at once, 3 requests each"
         ),
-        c!(garbage_gets_400_and_a_close, "binary garbage gets 400"),
-        c!(
+        check!(garbage_gets_400_and_a_close, "binary garbage gets 400"),
+        check!(
             truncated_request_is_not_served,
             "a cut-off head is never served"
         ),
-        c!(
+        check!(
             oversized_heads_get_431_and_414,
             "huge heads get 431, huge targets 414"
         ),
-        c!(
+        check!(
             unsupported_version_gets_505,
             "HTTP/2.0 in a request line gets 505"
         ),

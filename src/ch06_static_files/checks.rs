@@ -15,7 +15,9 @@
 //! Ranges, names of missing files and entity-tags the server could not
 //! predict are random on every run.
 
-use crate::check::{Check, Failure, RawResponse, Target, exchange, expect_status, nc_command};
+use crate::check::{
+    Check, Failure, RawResponse, Target, check, exchange, expect_status, get, nc_command,
+};
 use crate::rng::Rng;
 
 /// The file the checks read, and its size.
@@ -25,92 +27,67 @@ pub const SMALL_LEN: usize = 1024;
 /// Every check of chapter 6.
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "file_is_served_whole_with_type_and_length",
-            about: "GET /small.html answers 200, text/html, Content-Length 1024, Accept-Ranges: bytes",
-            run: file_is_served_whole_with_type_and_length,
-        },
-        Check {
-            name: "text_files_say_utf8",
-            about: "a .txt file is text/plain; charset=utf-8",
-            run: text_files_say_utf8,
-        },
-        Check {
-            name: "head_has_the_length_but_no_body",
-            about: "HEAD /small.html has GET's Content-Length and no body",
-            run: head_has_the_length_but_no_body,
-        },
-        Check {
-            name: "missing_file_gets_404",
-            about: "a file that is not there answers 404",
-            run: missing_file_gets_404,
-        },
-        Check {
-            name: "directory_without_slash_gets_301",
-            about: "GET /samples answers 301 with Location /samples/",
-            run: directory_without_slash_gets_301,
-        },
-        Check {
-            name: "directory_serves_its_index",
-            about: "GET /samples/ serves samples/index.html",
-            run: directory_serves_its_index,
-        },
-        Check {
-            name: "escape_attempts_are_refused",
-            about: "../, encoded dots and slashes, backslashes and NUL never leave the root (400/403/404)",
-            run: escape_attempts_are_refused,
-        },
-        Check {
-            name: "if_none_match_gives_304",
-            about: "GET with If-None-Match: <the ETag> answers 304 with the ETag and no body",
-            run: if_none_match_gives_304,
-        },
-        Check {
-            name: "if_modified_since_gives_304",
-            about: "GET with If-Modified-Since: <Last-Modified> answers 304",
-            run: if_modified_since_gives_304,
-        },
-        Check {
-            name: "if_none_match_outranks_if_modified_since",
-            about: "a non-matching If-None-Match wins over a matching If-Modified-Since: 200 (RFC 9110 §13.1.3)",
-            run: if_none_match_outranks_if_modified_since,
-        },
-        Check {
-            name: "range_gives_206_with_the_right_bytes",
-            about: "Range: bytes=A-B answers 206, Content-Range bytes A-B/1024 and exactly those bytes",
-            run: range_gives_206_with_the_right_bytes,
-        },
-        Check {
-            name: "suffix_and_open_ranges_work",
-            about: "bytes=-N gives the last N bytes, bytes=N- everything from N",
-            run: suffix_and_open_ranges_work,
-        },
-        Check {
-            name: "unsatisfiable_range_gets_416",
-            about: "Range: bytes=1024- answers 416 with Content-Range: bytes */1024",
-            run: unsatisfiable_range_gets_416,
-        },
-        Check {
-            name: "stale_if_range_gets_the_whole_file",
-            about: "Range with an If-Range that does not match answers 200 and the whole file",
-            run: stale_if_range_gets_the_whole_file,
-        },
-        Check {
-            name: "post_to_a_file_gets_405",
-            about: "POST /small.html answers 405 with an Allow field",
-            run: post_to_a_file_gets_405,
-        },
+        check!(
+            file_is_served_whole_with_type_and_length,
+            "GET /small.html answers 200, text/html, Content-Length 1024, Accept-Ranges: bytes"
+        ),
+        check!(
+            text_files_say_utf8,
+            "a .txt file is text/plain; charset=utf-8"
+        ),
+        check!(
+            head_has_the_length_but_no_body,
+            "HEAD /small.html has GET's Content-Length and no body"
+        ),
+        check!(
+            missing_file_gets_404,
+            "a file that is not there answers 404"
+        ),
+        check!(
+            directory_without_slash_gets_301,
+            "GET /samples answers 301 with Location /samples/"
+        ),
+        check!(
+            directory_serves_its_index,
+            "GET /samples/ serves samples/index.html"
+        ),
+        check!(
+            escape_attempts_are_refused,
+            "../, encoded dots and slashes, backslashes and NUL never leave the root (400/403/404)"
+        ),
+        check!(
+            if_none_match_gives_304,
+            "GET with If-None-Match: <the ETag> answers 304 with the ETag and no body"
+        ),
+        check!(
+            if_modified_since_gives_304,
+            "GET with If-Modified-Since: <Last-Modified> answers 304"
+        ),
+        check!(
+            if_none_match_outranks_if_modified_since,
+            "a non-matching If-None-Match wins over a matching If-Modified-Since: 200 (RFC 9110 §13.1.3)"
+        ),
+        check!(
+            range_gives_206_with_the_right_bytes,
+            "Range: bytes=A-B answers 206, Content-Range bytes A-B/1024 and exactly those bytes"
+        ),
+        check!(
+            suffix_and_open_ranges_work,
+            "bytes=-N gives the last N bytes, bytes=N- everything from N"
+        ),
+        check!(
+            unsatisfiable_range_gets_416,
+            "Range: bytes=1024- answers 416 with Content-Range: bytes */1024"
+        ),
+        check!(
+            stale_if_range_gets_the_whole_file,
+            "Range with an If-Range that does not match answers 200 and the whole file"
+        ),
+        check!(
+            post_to_a_file_gets_405,
+            "POST /small.html answers 405 with an Allow field"
+        ),
     ]
-}
-
-fn get(t: &Target, path: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n",
-        t.authority()
-    )
-    .into_bytes();
-    let r = exchange(t, &req);
-    (req, r)
 }
 
 fn curl(t: &Target, path: &str, extra: &[&str]) -> String {

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::net::Shutdown;
 
 use crate::check::{
-    Check, Failure, RawResponse, Target, connect, exchange, expect_status, nc_command,
+    Check, Failure, RawResponse, Target, check, connect, exchange, expect_status, get, nc_command,
     read_response,
 };
 use crate::rng::Rng;
@@ -24,41 +24,34 @@ use crate::rng::Rng;
 /// Every check of chapter 7.
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "upload_then_download_gives_the_same_bytes",
-            about: "PUT /uploads/NAME with Content-Length answers 201; GET returns exactly those bytes",
-            run: upload_then_download_gives_the_same_bytes,
-        },
-        Check {
-            name: "chunked_upload_is_stored_whole",
-            about: "a PUT with Transfer-Encoding: chunked is stored whole",
-            run: chunked_upload_is_stored_whole,
-        },
-        Check {
-            name: "expect_100_continue_is_answered",
-            about: "a PUT with Expect: 100-continue gets 100 Continue before it sends the body, then 201",
-            run: expect_100_continue_is_answered,
-        },
-        Check {
-            name: "oversized_upload_is_refused_before_its_body",
-            about: "a PUT declaring an absurd Content-Length with Expect: 100-continue gets 413 without sending a body",
-            run: oversized_upload_is_refused_before_its_body,
-        },
-        Check {
-            name: "bad_upload_names_get_400",
-            about: "names with /, \\, .., NUL or a leading dot answer 400",
-            run: bad_upload_names_get_400,
-        },
-        Check {
-            name: "truncated_upload_leaves_nothing",
-            about: "a PUT whose connection closes before the whole body leaves no file",
-            run: truncated_upload_leaves_nothing,
-        },
-        Check {
-            name: "uploaded_file_can_be_resumed_with_range",
-            about: "GET /uploads/NAME with Range and If-Range: <ETag> answers 206 with the rest",
-            run: uploaded_file_can_be_resumed_with_range,
-        },
+        check!(
+            upload_then_download_gives_the_same_bytes,
+            "PUT /uploads/NAME with Content-Length answers 201; GET returns exactly those bytes"
+        ),
+        check!(
+            chunked_upload_is_stored_whole,
+            "a PUT with Transfer-Encoding: chunked is stored whole"
+        ),
+        check!(
+            expect_100_continue_is_answered,
+            "a PUT with Expect: 100-continue gets 100 Continue before it sends the body, then 201"
+        ),
+        check!(
+            oversized_upload_is_refused_before_its_body,
+            "a PUT declaring an absurd Content-Length with Expect: 100-continue gets 413 without sending a body"
+        ),
+        check!(
+            bad_upload_names_get_400,
+            "names with /, \\, .., NUL or a leading dot answer 400"
+        ),
+        check!(
+            truncated_upload_leaves_nothing,
+            "a PUT whose connection closes before the whole body leaves no file"
+        ),
+        check!(
+            uploaded_file_can_be_resumed_with_range,
+            "GET /uploads/NAME with Range and If-Range: <ETag> answers 206 with the rest"
+        ),
     ]
 }
 
@@ -78,14 +71,9 @@ fn put_request(t: &Target, name: &str, extra: &str, body_len: Option<usize>) -> 
     .into_bytes()
 }
 
-fn get(t: &Target, name: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
-    let req = format!(
-        "GET /uploads/{name} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n",
-        t.authority()
-    )
-    .into_bytes();
-    let r = exchange(t, &req);
-    (req, r)
+/// `GET /uploads/NAME`: the shared [`get`] with the uploads prefix.
+fn get_upload(t: &Target, name: &str, extra: &str) -> (Vec<u8>, Result<RawResponse, Failure>) {
+    get(t, &format!("/uploads/{name}"), extra)
 }
 
 fn curl_put(t: &Target, name: &str) -> String {
@@ -100,7 +88,7 @@ fn expect_created(r: &RawResponse, req: &[u8], t: &Target) -> Result<(), Failure
 }
 
 fn expect_same_download(t: &Target, name: &str, body: &[u8]) -> Result<(), Failure> {
-    let (req, r) = get(t, name, "");
+    let (req, r) = get_upload(t, name, "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     if r.body != body {
@@ -239,7 +227,7 @@ fn truncated_upload_leaves_nothing(t: &Target) -> Result<(), Failure> {
     // Whatever the server answers (400, or nothing), the name must not exist.
     let _ = read_response(&mut s, "PUT", &mut Vec::new());
     drop(s);
-    let (req, r) = get(t, &name, "");
+    let (req, r) = get_upload(t, &name, "");
     expect_status(&r?, 404, &req, t)
 }
 
@@ -252,14 +240,14 @@ fn uploaded_file_can_be_resumed_with_range(t: &Target) -> Result<(), Failure> {
     req.extend_from_slice(&body);
     let r = exchange(t, &req)?;
     expect_created(&r, &req, t)?;
-    let (req, r) = get(t, &name, "");
+    let (req, r) = get_upload(t, &name, "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
     let Some(etag) = r.head.headers.get("etag") else {
         return Err(Failure::new("the download has no ETag to resume against").got(&r.raw));
     };
     let from = rng.range(1, body.len() - 1);
-    let (req, r) = get(
+    let (req, r) = get_upload(
         t,
         &name,
         &format!("Range: bytes={from}-\r\nIf-Range: {etag}\r\n"),

@@ -19,9 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::ch02_http_by_hand::head::{Headers, Parsed, ResponseHead, parse_response};
-use crate::ch03_urls_and_clients::body::{
-    BodyReader, LAST_CHUNK, encode_chunk, response_body_kind,
-};
+use crate::ch03_urls_and_clients::body::{BodyReader, response_body_kind, send_chunked};
 use crate::ch03_urls_and_clients::client::Config;
 use crate::ch03_urls_and_clients::url::Url;
 use crate::ch06_static_files::mime::content_type;
@@ -234,19 +232,6 @@ fn send_body(stream: &mut TcpStream, file: &mut File, len: u64, chunked: bool) -
         }
         return Ok(n);
     }
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::with_capacity(buf.len() + 32);
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        out.clear();
-        encode_chunk(&buf[..n], &mut out);
-        stream.write_all(&out)?;
-        total += n as u64;
-    }
-    stream.write_all(LAST_CHUNK)?;
-    Ok(total)
+    // A 64 KiB chunk a read, from chapter 3's chunked writer.
+    send_chunked(file, stream, 64 * 1024)
 }

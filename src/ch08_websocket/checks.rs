@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use super::accept::{accept_key, new_key};
 use super::close;
 use super::frame::{self, Decoded, Frame, OpCode, Role};
-use crate::check::{Check, Failure, Target, connect, nc_command, read_response};
+use crate::check::{Check, Failure, Target, check, connect, nc_command, read_response};
 use crate::rng::Rng;
 
 /// A raw connection after a successful handshake.
@@ -563,16 +563,6 @@ fn http_after_the_handshake_gets_1002(t: &Target) -> Result<(), Failure> {
         let hint = client_hint(t);
         f.repro(hint)
     })
-}
-
-macro_rules! check {
-    ($f:ident, $about:expr) => {
-        Check {
-            name: stringify!($f),
-            about: $about,
-            run: $f,
-        }
-    };
 }
 
 /// Every check of the chapter, in the order of the RFC.

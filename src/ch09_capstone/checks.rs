@@ -6,41 +6,35 @@ use super::json::{self, Value};
 use super::protocol::ClientMessage;
 use crate::ch08_websocket::client::connect_with;
 use crate::ch08_websocket::{Config, Message, WebSocket};
-use crate::check::{Check, Failure, Target, exchange, expect_status, get, nc_command};
+use crate::check::{Check, Failure, Target, check, exchange, expect_status, get, nc_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
     vec![
-        Check {
-            name: "landing_page_links_the_chat",
-            about: "GET / answers 200 with an HTML page that links /chat.html",
-            run: landing_page_links_the_chat,
-        },
-        Check {
-            name: "hello_says_hello_world",
-            about: "GET /hello answers 200 with the body `Hello, world`",
-            run: hello_says_hello_world,
-        },
-        Check {
-            name: "echo_returns_the_body_verbatim",
-            about: "POST /echo answers 200 with exactly the bytes it was sent",
-            run: echo_returns_the_body_verbatim,
-        },
-        Check {
-            name: "chat_page_is_served",
-            about: "GET /chat.html answers 200 text/html, a page that opens /ws/chat",
-            run: chat_page_is_served,
-        },
-        Check {
-            name: "chat_join_gets_welcome_then_join",
-            about: "joining /ws/chat gets a welcome with the nickname, then the join event",
-            run: chat_join_gets_welcome_then_join,
-        },
-        Check {
-            name: "chat_message_reaches_another_member_intact",
-            about: "a say from one member reaches another, text and sender exact (JSON escaped)",
-            run: chat_message_reaches_another_member_intact,
-        },
+        check!(
+            landing_page_links_the_chat,
+            "GET / answers 200 with an HTML page that links /chat.html"
+        ),
+        check!(
+            hello_says_hello_world,
+            "GET /hello answers 200 with the body `Hello, world`"
+        ),
+        check!(
+            echo_returns_the_body_verbatim,
+            "POST /echo answers 200 with exactly the bytes it was sent"
+        ),
+        check!(
+            chat_page_is_served,
+            "GET /chat.html answers 200 text/html, a page that opens /ws/chat"
+        ),
+        check!(
+            chat_join_gets_welcome_then_join,
+            "joining /ws/chat gets a welcome with the nickname, then the join event"
+        ),
+        check!(
+            chat_message_reaches_another_member_intact,
+            "a say from one member reaches another, text and sender exact (JSON escaped)"
+        ),
     ]
 }
 
