@@ -10,7 +10,7 @@
 //! * [`listing`]: optional directory listings, HTML-escaped;
 //! * [`files`]: [`StaticFiles`], the [`Service`](crate::ch04_methods_and_routing::Service)
 //!   that puts them together;
-//! * [`checks`]: the exercises, run against any server.
+//! * [`checks`](mod@checks): the exercises, run against any server.
 
 pub mod checks;
 pub mod conditional;

@@ -6,7 +6,7 @@
 //!   chapter 3's client;
 //! * [`upload`]: `ch07_upload`, a streamed `PUT` with `Expect: 100-continue`;
 //! * [`receive`]: the server side, `PUT /uploads/NAME` into a directory;
-//! * [`checks`]: the exercises, run against any server.
+//! * [`checks`](mod@checks): the exercises, run against any server.
 
 pub mod checks;
 pub mod download;
