@@ -582,7 +582,7 @@ fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
         // Reading answers the server's close frame, as a client must.
         let end = ws.read_message();
         assert_eq!(
-            ws.peer_close().cloned().flatten().map(|(c, _)| c),
+            ws.peer_close_code(),
             Some(1001),
             "{bin}: no close frame after SIGTERM (read: {end:?})"
         );

@@ -45,7 +45,7 @@ fn ws(server: &Server, path: &str) -> WebSocket {
 /// Reads until the server's close frame; returns its code.
 fn close_code(ws: &mut WebSocket) -> Option<u16> {
     while let Ok(Some(_)) = ws.read_message() {}
-    ws.peer_close().cloned().flatten().map(|(c, _)| c)
+    ws.peer_close_code()
 }
 
 fn request(server: &Server, raw: &str) -> wirebook::check::RawResponse {

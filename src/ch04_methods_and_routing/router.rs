@@ -139,6 +139,20 @@ pub struct Route {
     handlers: Vec<(Method, Arc<dyn Service>)>,
 }
 
+/// `route.get(f)` for `route.method(Method::Get, f)`, and so on: one
+/// shortcut for each method a handler commonly implements.
+macro_rules! shortcuts {
+    ($($name:ident => $method:ident,)*) => {$(
+        #[doc = concat!("Handles [`Method::", stringify!($method), "`] with a closure.")]
+        pub fn $name<F>(&mut self, h: F) -> &mut Route
+        where
+            F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+        {
+            self.method(Method::$method, h)
+        }
+    )*};
+}
+
 impl Route {
     /// Handles `method` with a closure (replacing an earlier handler).
     pub fn method<F>(&mut self, method: Method, handler: F) -> &mut Route
@@ -156,41 +170,13 @@ impl Route {
         self
     }
 
-    pub fn get<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Get, h)
-    }
-    pub fn post<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Post, h)
-    }
-    pub fn put<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Put, h)
-    }
-    pub fn delete<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Delete, h)
-    }
-    pub fn patch<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Patch, h)
-    }
-    pub fn options<F>(&mut self, h: F) -> &mut Route
-    where
-        F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
-    {
-        self.method(Method::Options, h)
+    shortcuts! {
+        get => Get,
+        post => Post,
+        put => Put,
+        delete => Delete,
+        patch => Patch,
+        options => Options,
     }
 
     fn handler(&self, m: Method) -> Option<&Arc<dyn Service>> {

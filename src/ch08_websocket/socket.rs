@@ -483,6 +483,11 @@ impl<S: Read + Write> WebSocket<S> {
         self.peer_close.as_ref()
     }
 
+    /// The code of the peer's close frame, if it sent one with a code.
+    pub fn peer_close_code(&self) -> Option<u16> {
+        self.peer_close.as_ref()?.as_ref().map(|(c, _)| *c)
+    }
+
     /// Closes the connection cleanly: sends a close frame with `code` and
     /// `reason`, reads (and drops) whatever the peer still sends until its
     /// close frame comes back, then closes TCP. Waits at most

@@ -264,10 +264,7 @@ mod tests {
         b.send_text(&ClientMessage::Join { nick: "b".into() }.to_json())
             .unwrap();
         assert_eq!(b.read_message().unwrap(), None);
-        assert_eq!(
-            b.peer_close().cloned().flatten().map(|c| c.0),
-            Some(CLOSE_ROOM_FULL)
-        );
+        assert_eq!(b.peer_close_code(), Some(CLOSE_ROOM_FULL));
         assert_eq!(room.nicks(), ["a"]);
     }
 
@@ -278,10 +275,7 @@ mod tests {
         let mut ws = join(&room, &live, "a");
         ws.send_binary(b"\x00\x01").unwrap();
         while let Ok(Some(_)) = ws.read_message() {}
-        assert_eq!(
-            ws.peer_close().cloned().flatten().map(|c| c.0),
-            Some(close::UNSUPPORTED_DATA)
-        );
+        assert_eq!(ws.peer_close_code(), Some(close::UNSUPPORTED_DATA));
     }
 
     #[test]
@@ -350,10 +344,7 @@ mod tests {
         // what was already on its way.
         let mut stuck = stuck;
         while let Ok(Some(_)) = stuck.read_message() {}
-        assert_eq!(
-            stuck.peer_close().cloned().flatten().map(|c| c.0),
-            Some(CLOSE_TOO_SLOW)
-        );
+        assert_eq!(stuck.peer_close_code(), Some(CLOSE_TOO_SLOW));
         assert_eq!(room.nicks(), ["talker"]);
     }
 
@@ -368,7 +359,7 @@ mod tests {
         // Both members read (and so answer close frames) as pages do.
         let b_reader = thread::spawn(move || {
             while let Ok(Some(_)) = b.read_message() {}
-            b.peer_close().cloned().flatten().map(|c| c.0)
+            b.peer_close_code()
         });
         // Wait until the say is published (a sees it), then shut down.
         let mut seen = Vec::new();
@@ -393,10 +384,7 @@ mod tests {
         };
         // `a` answers the close frames as it reads them.
         while let Ok(Some(_)) = a.read_message() {}
-        assert_eq!(
-            a.peer_close().cloned().flatten().map(|c| c.0),
-            Some(CLOSE_GOING_AWAY)
-        );
+        assert_eq!(a.peer_close_code(), Some(CLOSE_GOING_AWAY));
         assert_eq!(b_reader.join().unwrap(), Some(CLOSE_GOING_AWAY));
         assert_eq!(closing.join().unwrap(), 0, "every connection ended");
     }
