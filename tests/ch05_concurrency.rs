@@ -500,8 +500,16 @@ fn requests_written_in_random_pieces_are_answered_the_same() {
 
 #[test]
 fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
+    // Parked in epoll, the attackers cost no worker; with `--blocking` (a
+    // worker per connection) they hold workers until the pool is pressed,
+    // and then lose them.
+    slowloris_against(&["--threads", "8", "--head-timeout", "2s"]);
+    slowloris_against(&["--threads", "8", "--blocking"]);
+}
+
+fn slowloris_against(args: &[&str]) {
     // Fewer threads than attackers: the worst case for a blocking server.
-    let server = start(&["--threads", "8"]);
+    let server = start(args);
     let addr = server.addr;
     let mut attackers: Vec<TcpStream> = (0..50)
         .map(|i| {
@@ -537,7 +545,7 @@ fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
     let mut fresh = connect_to(addr);
     let r = get(&mut fresh, "/hello");
     let took = started.elapsed();
-    eprintln!("fresh client answered after {took:?} behind 50 attackers and 8 threads");
+    eprintln!("fresh client answered after {took:?} behind 50 attackers and 8 threads ({args:?})");
     assert_eq!(r.body, b"Hello, world");
     assert!(
         took < Duration::from_secs(4),
@@ -716,6 +724,38 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
         TcpStream::connect(addr).is_err(),
         "still accepting after run returned"
     );
+}
+
+#[test]
+fn a_handler_that_blocks_does_not_stall_the_other_connections() {
+    // The event loop serves requests on the thread that polls; a handler
+    // that blocks there would stop every connection behind it, until the
+    // watchdog gives the loop to another worker.
+    let (service, entered_rx, release_tx) = slow_until_released();
+    let srv = Running::start(
+        Config {
+            event_loops: 1,
+            ..quiet()
+        },
+        service,
+    );
+    // Connected and served before, so parked in epoll when /slow blocks.
+    let mut other = srv.connect();
+    assert_eq!(get(&mut other, "/fast").head.status, 200);
+    let mut busy = srv.connect();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    for _ in 0..3 {
+        let r = get(&mut other, "/fast");
+        assert_eq!((r.head.status, r.body.as_slice()), (200, &b"done"[..]));
+    }
+    let mut fresh = srv.connect();
+    assert_eq!(get(&mut fresh, "/fast").head.status, 200);
+    release_tx.send(()).unwrap();
+    let r = read_response(&mut busy, "GET", &mut Vec::new()).unwrap();
+    assert_eq!(r.body, b"done");
+    srv.stop().unwrap();
 }
 
 #[test]

@@ -179,18 +179,7 @@ impl<'s> InBuf<'s> {
 
     /// Reads once more from the socket, appending to what is buffered.
     pub fn read_more(&mut self) -> io::Result<usize> {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        } else if self.end == self.buf.len() {
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            } else {
-                self.buf.resize(self.buf.len() * 2, 0);
-            }
-        }
+        self.make_room();
         loop {
             match (&*self.stream).read(&mut self.buf[self.end..]) {
                 Ok(n) => {
@@ -206,12 +195,72 @@ impl<'s> InBuf<'s> {
         }
     }
 
+    /// Makes room at the end of the buffer for the next read: starts over
+    /// when everything was used, moves unused bytes to the front, or grows.
+    fn make_room(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+        }
+    }
+
+    /// Reads what has already arrived, without waiting: `WouldBlock` when
+    /// nothing has (chapter 5's server then parks the connection).
+    pub fn read_now(&mut self) -> io::Result<usize> {
+        self.make_room();
+        let n = recv_now(self.stream, &mut self.buf[self.end..], false)?;
+        self.end += n;
+        Ok(n)
+    }
+
     /// Takes what is buffered (for a protocol upgrade).
     pub fn take_buffered(&mut self) -> Vec<u8> {
         let v = self.data().to_vec();
         self.start = self.end;
         v
     }
+}
+
+/// `recv(2)` with `MSG_DONTWAIT`: reads what has arrived, or fails with
+/// `WouldBlock` at once, on a socket that otherwise stays blocking (its
+/// body reads and writes keep their timeouts). With `peek` the bytes stay
+/// in the socket. `Ok(0)` is the end of the stream, as for `read`.
+#[cfg(target_os = "linux")]
+pub fn recv_now(stream: &TcpStream, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    unsafe extern "C" {
+        fn recv(fd: i32, buf: *mut u8, len: usize, flags: i32) -> isize;
+    }
+    const MSG_PEEK: i32 = 0x2;
+    const MSG_DONTWAIT: i32 = 0x40;
+    let flags = MSG_DONTWAIT | if peek { MSG_PEEK } else { 0 };
+    loop {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the
+        // descriptor is open for the duration of the borrow.
+        let n = unsafe { recv(stream.as_raw_fd(), buf.as_mut_ptr(), buf.len(), flags) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Elsewhere the server never parks a connection (it has no epoll), so
+/// this is never called.
+#[cfg(not(target_os = "linux"))]
+pub fn recv_now(_stream: &TcpStream, _buf: &mut [u8], _peek: bool) -> io::Result<usize> {
+    Err(io::ErrorKind::WouldBlock.into())
 }
 
 /// `Read` in terms of `BufRead`: copy from what `fill_buf` has.
@@ -326,6 +375,20 @@ enum NoHead {
     Truncated,
     /// The head is malformed or over a limit.
     Bad(crate::ch02_http_by_hand::head::HeadError),
+    /// Nothing more has arrived yet and the caller would rather not wait
+    /// on this thread ([`Wait::Park`]); when the head's total deadline has
+    /// started, this is when.
+    Park(Option<Instant>),
+}
+
+/// How a connection waits for the next bytes of a request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// In a blocking read, with deadlines (a thread per connection).
+    Block,
+    /// Not at all: read what has arrived and hand the connection back to be
+    /// parked until it is readable again (chapter 5's epoll).
+    Park,
 }
 
 /// Sets the read timeout, skipping the system call when it is unchanged.
@@ -357,6 +420,7 @@ fn read_head(
     sup: &dyn Supervisor,
     idle_since: Instant,
     head_clock: Option<Instant>,
+    wait: Wait,
 ) -> Result<(RequestHead, usize), NoHead> {
     let mut head_started = head_clock;
     // Whether we have tried to read at least once: bytes may be waiting in
@@ -402,9 +466,15 @@ fn read_head(
             }
             left
         };
-        timeout.set(remaining.min(POLL_INTERVAL));
         tried = true;
-        match inbuf.read_more() {
+        let got = match wait {
+            Wait::Park => inbuf.read_now(),
+            Wait::Block => {
+                timeout.set(remaining.min(POLL_INTERVAL));
+                inbuf.read_more()
+            }
+        };
+        match got {
             Ok(0) => {
                 return Err(if inbuf.is_empty() {
                     NoHead::Quiet
@@ -413,6 +483,9 @@ fn read_head(
                 });
             }
             Ok(_) => {}
+            Err(e) if wait == Wait::Park && e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(NoHead::Park(head_started));
+            }
             Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return Err(NoHead::Quiet),
         }
@@ -475,6 +548,9 @@ enum Next {
     KeepGoing,
     Close,
     Upgrade(UpgradeFn),
+    /// [`Wait::Park`]: no complete head yet; the head's deadline started
+    /// then, if it has.
+    Park(Option<Instant>),
 }
 
 /// Serves one connection until it closes. Hands the socket to the
@@ -499,19 +575,146 @@ pub fn serve_accepted(
     opts: &ConnOptions,
     sup: &dyn Supervisor,
 ) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(opts.io_timeout));
-    trace::note(peer, "connection opened");
-    let (upgrade, leftover) = {
-        let mut inbuf = InBuf::new(&stream);
+    let conn = Connection::accepted(stream, peer, accepted, opts);
+    let parked = conn.serve(service, opts, sup, false);
+    debug_assert!(parked.is_none(), "a blocking connection never parks");
+}
+
+/// A connection between two turns on a thread: the socket, the bytes read
+/// and not yet used, and the clocks its deadlines count from.
+///
+/// Chapter 4 serves a connection on one thread from its first byte to its
+/// close ([`serve_accepted`]). Chapter 5's server keeps one of these, and
+/// no thread, for each connection that waits for its next request, and
+/// serves it with [`Connection::serve`] when epoll says it is readable.
+pub struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    /// [`InBuf`]'s buffer, kept while the connection waits.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    idle_since: Instant,
+    head_clock: Option<Instant>,
+    read_timeout: Option<Duration>,
+}
+
+impl Connection {
+    /// A connection accepted at `accepted`: its first head's deadlines count
+    /// from then, so time spent waiting in a queue counts.
+    pub fn accepted(
+        stream: TcpStream,
+        peer: SocketAddr,
+        accepted: Instant,
+        opts: &ConnOptions,
+    ) -> Connection {
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(opts.io_timeout));
+        trace::note(peer, "connection opened");
+        Connection {
+            stream,
+            peer,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            idle_since: accepted,
+            head_clock: Some(accepted),
+            read_timeout: None,
+        }
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Part of a request head has arrived (so closing it would lose a
+    /// request: it gets a 408 instead).
+    pub fn head_started(&self) -> bool {
+        self.start < self.end
+    }
+
+    /// Since when the connection has been idle (accepted, or its last
+    /// response sent).
+    pub fn idle_since(&self) -> Instant {
+        self.idle_since
+    }
+
+    /// When waiting for this connection ends: the idle timeout, or the
+    /// head's total deadline once a head has started.
+    pub fn deadline(&self, opts: &ConnOptions) -> Instant {
+        match self.head_clock {
+            Some(t) if self.head_started() => t + opts.head_timeout,
+            _ => self.idle_since + opts.idle_timeout,
+        }
+    }
+
+    /// Bytes, or the end of the stream, wait in the socket: the connection
+    /// is not idle, whatever its clock says (a request that arrived while
+    /// every thread was busy must be answered, not closed).
+    pub fn input_waiting(&self) -> bool {
+        recv_now(&self.stream, &mut [0u8; 1], true).is_ok()
+    }
+
+    /// Ends a connection whose wait ran out ([`Connection::deadline`]), or
+    /// that must give its place up: 408 if a head has started, else a
+    /// quiet close.
+    pub fn expire(self, sup: &dyn Supervisor) {
+        if self.head_started() {
+            reject(
+                &self.stream,
+                self.peer,
+                408,
+                "the request head took too long",
+                None,
+                sup,
+            );
+        }
+        trace::note(self.peer, "connection closed");
+    }
+
+    /// Serves the requests that have arrived, one after another, until the
+    /// connection closes (`None`) or, with `park`, until it would have to
+    /// wait for more bytes: then it comes back, to be served again when it
+    /// is readable. Without `park` it waits for them here, in blocking
+    /// reads with deadlines, and never comes back.
+    pub fn serve(
+        self,
+        service: &dyn Service,
+        opts: &ConnOptions,
+        sup: &dyn Supervisor,
+        park: bool,
+    ) -> Option<Connection> {
+        let Connection {
+            stream,
+            peer,
+            mut buf,
+            start,
+            end,
+            mut idle_since,
+            mut head_clock,
+            read_timeout,
+        } = self;
+        if buf.is_empty() {
+            buf = vec![0; READ_BUFFER];
+        }
+        debug_assert!(start <= end && end <= buf.len());
+        let wait = if park { Wait::Park } else { Wait::Block };
+        let mut inbuf = InBuf {
+            stream: &stream,
+            buf,
+            start,
+            end,
+        };
         let mut timeout = Timeout {
             stream: &stream,
-            current: None,
+            current: read_timeout,
         };
-        let mut idle_since = accepted;
-        let mut head_clock = Some(accepted);
         let turn_started = Instant::now();
-        loop {
+        let upgrade = loop {
             match serve_one(
                 &stream,
                 peer,
@@ -521,35 +724,69 @@ pub fn serve_accepted(
                 opts,
                 sup,
                 (idle_since, head_clock, turn_started),
+                wait,
             ) {
                 Next::KeepGoing => {
                     idle_since = Instant::now();
                     head_clock = None;
+                    // Nothing pipelined: the next request cannot have
+                    // arrived before the client read this response, so
+                    // do not even try to read; wait for epoll.
+                    if park && inbuf.is_empty() {
+                        break None;
+                    }
                 }
-                Next::Close => break (None, Vec::new()),
-                Next::Upgrade(f) => break (Some(f), inbuf.take_buffered()),
+                Next::Park(started) => {
+                    head_clock = started;
+                    break None;
+                }
+                Next::Close => {
+                    trace::note(peer, "connection closed");
+                    return None;
+                }
+                Next::Upgrade(f) => break Some(f),
             }
-        }
-    };
-    match upgrade {
-        Some(f) => {
-            trace::note(peer, "connection upgraded");
-            let _ = stream.set_read_timeout(None);
-            let _ = stream.set_write_timeout(None);
-            let spawned = thread::Builder::new()
-                .name("upgraded".into())
-                .spawn(move || {
-                    f(Upgraded {
-                        stream,
-                        leftover,
-                        peer,
-                    })
-                });
-            if let Err(e) = spawned {
-                eprintln!("{peer}: cannot start a thread for the upgraded connection: {e}");
+        };
+        let Some(f) = upgrade else {
+            let current = timeout.current;
+            let InBuf {
+                mut buf,
+                mut start,
+                mut end,
+                ..
+            } = inbuf;
+            if start == end && buf.len() > READ_BUFFER {
+                // A big head grew it: do not keep that while idle.
+                (buf, start, end) = (Vec::new(), 0, 0);
             }
+            return Some(Connection {
+                buf,
+                start,
+                end,
+                idle_since,
+                head_clock,
+                read_timeout: current,
+                stream,
+                peer,
+            });
+        };
+        let leftover = inbuf.take_buffered();
+        trace::note(peer, "connection upgraded");
+        let _ = stream.set_read_timeout(None);
+        let _ = stream.set_write_timeout(None);
+        let spawned = thread::Builder::new()
+            .name("upgraded".into())
+            .spawn(move || {
+                f(Upgraded {
+                    stream,
+                    leftover,
+                    peer,
+                })
+            });
+        if let Err(e) = spawned {
+            eprintln!("{peer}: cannot start a thread for the upgraded connection: {e}");
         }
-        None => trace::note(peer, "connection closed"),
+        None
     }
 }
 
@@ -563,9 +800,11 @@ fn serve_one(
     opts: &ConnOptions,
     sup: &dyn Supervisor,
     (idle_since, head_clock, turn_started): (Instant, Option<Instant>, Instant),
+    wait: Wait,
 ) -> Next {
-    let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since, head_clock) {
+    let (head, n) = match read_head(inbuf, timeout, opts, sup, idle_since, head_clock, wait) {
         Ok(h) => h,
+        Err(NoHead::Park(started)) => return Next::Park(started),
         Err(NoHead::Quiet) => return Next::Close,
         Err(NoHead::TooSlow) => {
             reject(

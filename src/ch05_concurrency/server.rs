@@ -46,12 +46,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::epoll::Epoll;
+use super::parking::{Host, Parked, Parking};
 use super::pool::{PoolStats, ThreadPool};
 use crate::ch02_http_by_hand::head::HeadLimits;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{
-    ConnOptions, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry, Supervisor,
-    serve_accepted,
+    ConnOptions, Connection, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry,
+    Supervisor, serve_accepted,
 };
 
 pub use super::cli::{ServerArgs, run_server, run_server_with};
@@ -103,6 +105,12 @@ pub struct Config {
     /// A saturated pool's deadline for a head that has started.
     pub pressured_head_timeout: Duration,
     pub limits: HeadLimits,
+    /// A worker per connection for its whole life, no epoll (`--blocking`):
+    /// this chapter's first design, kept to compare against.
+    pub blocking: bool,
+    /// Event loops (see [`parking`](super::parking)); 0: one for each CPU
+    /// the process may run on.
+    pub event_loops: usize,
 }
 
 impl Default for Config {
@@ -117,6 +125,8 @@ impl Default for Config {
             io_timeout: IO_TIMEOUT,
             pressured_head_timeout: PRESSURED_HEAD_TIMEOUT,
             limits: HeadLimits::SERVER,
+            blocking: false,
+            event_loops: 0,
         }
     }
 }
@@ -218,6 +228,12 @@ impl Supervisor for Shared {
     }
 }
 
+impl Host for Shared {
+    fn at_cap(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+}
+
 /// Decrements the open count when a connection ends, even by a panic.
 struct OpenGuard(Arc<Shared>);
 
@@ -278,7 +294,7 @@ impl Server {
     /// Serves until shutdown, drains in-flight requests, returns. An error
     /// means the drain did not finish within `drain_timeout`.
     pub fn run(self, service: Arc<dyn Service>) -> io::Result<()> {
-        let pool = ThreadPool::new(self.config.threads)?;
+        let pool = Arc::new(ThreadPool::new(self.config.threads)?);
         let shared = Arc::new(Shared {
             shutdown: self.shutdown.clone(),
             stats: pool.stats(),
@@ -288,6 +304,30 @@ impl Server {
             full: AtomicBool::new(false),
         });
         let opts = Arc::new(self.config.conn_options());
+        // Parked connections and their event loops (see `parking`); or, with
+        // `--blocking` or without epoll, a worker per connection.
+        let epoll = if self.config.blocking {
+            None
+        } else {
+            Epoll::new().ok()
+        };
+        let parking = epoll.map(|ep| {
+            let loops = match self.config.event_loops {
+                // available_parallelism counts the CPUs this process may
+                // run on (under `taskset -c 0`, one).
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            };
+            let parking = Parking::new(
+                ep,
+                shared.clone(),
+                service.clone(),
+                opts.clone(),
+                loops.min(self.config.threads),
+            );
+            let watchdog = parking.start(&pool);
+            (parking, watchdog)
+        });
         let dispatch = |stream: TcpStream, peer: SocketAddr| {
             {
                 let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -300,9 +340,14 @@ impl Server {
                 *open += 1;
             }
             let guard = OpenGuard(shared.clone());
+            let accepted = Instant::now();
+            if let Some((parking, _)) = &parking {
+                let conn = Connection::accepted(stream, peer, accepted, &opts);
+                parking.park(Parked::new(conn, guard));
+                return;
+            }
             let service = service.clone();
             let opts = opts.clone();
-            let accepted = Instant::now();
             pool.execute(move || {
                 serve_accepted(stream, peer, accepted, &*service, &opts, &*guard.0);
                 drop(guard);
@@ -363,7 +408,13 @@ impl Server {
                 .0;
         }
         drop(open);
-        pool.join();
+        if let Some((parking, watchdog)) = parking {
+            parking.stop();
+            let _ = watchdog.join();
+        }
+        if let Ok(pool) = Arc::try_unwrap(pool) {
+            pool.join();
+        }
         Ok(())
     }
 }

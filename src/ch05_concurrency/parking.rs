@@ -1,0 +1,371 @@
+//! Where connections wait for their next request without a thread: parked
+//! in [`epoll`](super::epoll), and served by an event loop that runs on a
+//! worker of the pool.
+//!
+//! # Why
+//!
+//! A worker per connection (this chapter's first design, still used where
+//! there is no epoll, and with `--blocking`) pays twice for a keep-alive
+//! connection. An idle one holds a worker while it says nothing. And a busy
+//! one costs a *context switch per request*: its worker sleeps in `read`
+//! until the next request arrives and the kernel has to switch to it, and
+//! away from it again when it blocks in the next `read`. Measured with
+//! `perf stat -e context-switches` under `wrk -c64`: one switch per
+//! request, and about a third of the server's time per request.
+//!
+//! # How
+//!
+//! * A connection that has no complete request to work on is *parked*: its
+//!   [`Connection`] (socket, buffered bytes, deadlines) goes into a slot of
+//!   [`Parking`], and its socket into epoll, one-shot, with the slot number
+//!   as its token.
+//! * An **event loop** waits in `epoll_wait` and, for each connection that
+//!   became readable, takes it out of its slot and serves it *right there*:
+//!   reads the request, runs the handler, writes the response, and parks
+//!   the connection again. Under load `epoll_wait` returns many ready
+//!   connections at once and never sleeps: no context switch per request,
+//!   which is how nginx serves a keep-alive connection.
+//! * The loop is a **job on the thread pool** (one per CPU this process may
+//!   run on). A handler that blocks (a slow body, a big file to a slow
+//!   client, a lock) would stop the loop and every connection behind it. So
+//!   a **watchdog** looks every [`WATCH_INTERVAL`]: a loop that has been
+//!   serving one connection for longer than [`STALL_AFTER`] is *retired*
+//!   (it finishes that connection as an ordinary worker and then stops),
+//!   the connections it had not reached go back to epoll, and a new loop
+//!   starts on another worker. A slow handler costs the others a few
+//!   milliseconds once, and a worker for as long as it is slow, as in the
+//!   worker-per-connection design.
+//! * The loops also **sweep** the parked connections every
+//!   [`POLL_INTERVAL`]: one idle past its idle timeout is closed, one whose
+//!   head started too long ago gets 408, and idle ones give their place up
+//!   when the connection cap turns clients away or the server shuts down.
+//!   A connection with bytes waiting in its socket is never closed as idle.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::epoll::{Epoll, Ready};
+use super::pool::ThreadPool;
+use crate::ch04_methods_and_routing::Service;
+use crate::ch04_methods_and_routing::conn::{ConnOptions, Connection, POLL_INTERVAL, Supervisor};
+
+/// How often the watchdog looks at the event loops.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(5);
+/// How long a loop may serve one connection before the watchdog starts
+/// another loop on another worker. Far above a normal request (tens of
+/// microseconds), so that the loop is replaced only when a handler really
+/// blocks.
+pub const STALL_AFTER: Duration = Duration::from_millis(5);
+/// Ready connections taken from one `epoll_wait`.
+pub const MAX_EVENTS: usize = 64;
+
+/// A parked connection, with whatever must live exactly as long as it (the
+/// server's count of open connections).
+pub struct Parked<G> {
+    pub conn: Connection,
+    pub guard: G,
+    /// Its socket is in the epoll set (it was parked before).
+    registered: bool,
+}
+
+impl<G> Parked<G> {
+    pub fn new(conn: Connection, guard: G) -> Parked<G> {
+        Parked {
+            conn,
+            guard,
+            registered: false,
+        }
+    }
+}
+
+/// What the parking needs from the server.
+pub trait Host: Supervisor + Send + Sync + 'static {
+    /// Whether parked idle connections should give their places up: the
+    /// cap turned a client away.
+    fn at_cap(&self) -> bool;
+}
+
+/// The slots, the epoll instance, and the loops.
+pub struct Parking<G: Send + 'static, H: Host> {
+    epoll: Epoll,
+    slots: Mutex<Slots<G>>,
+    host: Arc<H>,
+    service: Arc<dyn Service>,
+    opts: Arc<ConnOptions>,
+    /// Loops started and not yet retired.
+    loops: Mutex<Vec<Arc<LoopState<G>>>>,
+    /// How many loops to keep running.
+    wanted: usize,
+    /// When the next sweep is due (nanoseconds since `epoch`).
+    next_sweep: AtomicU64,
+    epoch: Instant,
+    stop: AtomicBool,
+    stopped: (Mutex<bool>, Condvar),
+}
+
+struct Slots<G> {
+    conns: Vec<Option<Parked<G>>>,
+    free: Vec<usize>,
+}
+
+/// One event loop, as the watchdog sees it.
+struct LoopState<G> {
+    /// Since when it has been serving one connection (nanoseconds since
+    /// the epoch, plus one); 0 while it polls.
+    busy_since: AtomicU64,
+    retired: AtomicBool,
+    /// Ready connections it has taken from epoll and not yet served.
+    pending: Mutex<Vec<Parked<G>>>,
+}
+
+impl<G: Send + 'static, H: Host> Parking<G, H> {
+    pub fn new(
+        epoll: Epoll,
+        host: Arc<H>,
+        service: Arc<dyn Service>,
+        opts: Arc<ConnOptions>,
+        loops: usize,
+    ) -> Arc<Self> {
+        Arc::new(Parking {
+            epoll,
+            slots: Mutex::new(Slots {
+                conns: Vec::new(),
+                free: Vec::new(),
+            }),
+            host,
+            service,
+            opts,
+            loops: Mutex::new(Vec::new()),
+            wanted: loops.max(1),
+            next_sweep: AtomicU64::new(0),
+            epoch: Instant::now(),
+            stop: AtomicBool::new(false),
+            stopped: (Mutex::new(false), Condvar::new()),
+        })
+    }
+
+    fn nanos(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.epoch).as_nanos() as u64 + 1
+    }
+
+    /// Parks a connection until it is readable. (A connection epoll does
+    /// not take is closed: it could never be served.)
+    pub fn park(&self, mut p: Parked<G>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let token = match slots.free.pop() {
+            Some(t) => t,
+            None => {
+                slots.conns.push(None);
+                slots.conns.len() - 1
+            }
+        };
+        // Arm while holding the lock: until the connection is in its slot
+        // nobody can take it (or close it) from under the registration.
+        let stream = p.conn.stream();
+        let armed = if p.registered {
+            self.epoll.rearm(stream, token as u64)
+        } else {
+            self.epoll.add(stream, token as u64)
+        };
+        if armed.is_ok() {
+            p.registered = true;
+            slots.conns[token] = Some(p);
+        } else {
+            slots.free.push(token);
+        }
+    }
+
+    /// Takes the connection out of slot `token`, if one is there.
+    fn take(&self, token: usize) -> Option<Parked<G>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let p = slots.conns.get_mut(token)?.take()?;
+        slots.free.push(token);
+        Some(p)
+    }
+
+    /// Starts the loops and the watchdog.
+    pub fn start(self: &Arc<Self>, pool: &Arc<ThreadPool>) -> thread::JoinHandle<()> {
+        for _ in 0..self.wanted {
+            self.start_loop(pool);
+        }
+        let me = self.clone();
+        let pool = pool.clone();
+        thread::Builder::new()
+            .name("watchdog".into())
+            .spawn(move || me.watchdog(&pool))
+            .expect("cannot start the watchdog thread")
+    }
+
+    fn start_loop(self: &Arc<Self>, pool: &ThreadPool) {
+        let state = Arc::new(LoopState {
+            busy_since: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
+            pending: Mutex::new(Vec::new()),
+        });
+        self.loops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(state.clone());
+        let me = self.clone();
+        pool.execute(move || me.event_loop(&state));
+    }
+
+    /// Stops the loops and the watchdog (they notice within a poll
+    /// interval).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let (lock, cv) = &self.stopped;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    fn event_loop(&self, me: &LoopState<G>) {
+        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_EVENTS);
+        while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            let due = self.next_sweep.load(Ordering::Relaxed);
+            let wait = Duration::from_nanos(due.saturating_sub(self.nanos(now))).min(POLL_INTERVAL);
+            ready.clear();
+            if self.epoll.wait(&mut ready, MAX_EVENTS, wait).is_err() {
+                thread::sleep(POLL_INTERVAL);
+                continue;
+            }
+            if !ready.is_empty() {
+                let mut pending = me.pending.lock().unwrap_or_else(|e| e.into_inner());
+                // Served in the order epoll reported them: pop from the end.
+                pending.extend(
+                    ready
+                        .iter()
+                        .rev()
+                        .filter_map(|r| self.take(r.token as usize)),
+                );
+            }
+            self.sweep_if_due(me);
+            loop {
+                if me.retired.load(Ordering::Relaxed) {
+                    return;
+                }
+                let next = me.pending.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let Some(Parked {
+                    conn,
+                    guard,
+                    registered,
+                }) = next
+                else {
+                    break;
+                };
+                me.busy_since
+                    .store(self.nanos(Instant::now()), Ordering::Relaxed);
+                let back = conn.serve(&*self.service, &self.opts, &*self.host, true);
+                me.busy_since.store(0, Ordering::Relaxed);
+                if let Some(conn) = back {
+                    self.park(Parked {
+                        conn,
+                        guard,
+                        registered,
+                    });
+                }
+                // If the watchdog retired this loop meanwhile, it took the
+                // rest back to epoll and started another loop: this worker
+                // is done with loops (checked at the top).
+            }
+        }
+        // Stopping: put back what this loop took and did not serve.
+        self.unload(me);
+    }
+
+    /// Sends a loop's unserved connections back to epoll.
+    fn unload(&self, state: &LoopState<G>) {
+        let rest = std::mem::take(&mut *state.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        for p in rest {
+            self.park(p);
+        }
+    }
+
+    fn watchdog(self: &Arc<Self>, pool: &ThreadPool) {
+        let (lock, cv) = &self.stopped;
+        let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !*stopped {
+            stopped = cv
+                .wait_timeout(stopped, WATCH_INTERVAL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if *stopped {
+                break;
+            }
+            let now = self.nanos(Instant::now());
+            let stalled: Vec<Arc<LoopState<G>>> = {
+                let mut loops = self.loops.lock().unwrap_or_else(|e| e.into_inner());
+                let (stalled, running): (Vec<_>, Vec<_>) = loops.drain(..).partition(|l| {
+                    let since = l.busy_since.load(Ordering::Relaxed);
+                    since != 0 && now.saturating_sub(since) > STALL_AFTER.as_nanos() as u64
+                });
+                *loops = running;
+                stalled
+            };
+            for l in stalled {
+                l.retired.store(true, Ordering::Relaxed);
+                self.unload(&l);
+                self.start_loop(pool);
+            }
+        }
+    }
+
+    fn sweep_if_due(&self, me: &LoopState<G>) {
+        let now = Instant::now();
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        let n = self.nanos(now);
+        if n < due {
+            return;
+        }
+        let next = n + POLL_INTERVAL.as_nanos() as u64;
+        if self
+            .next_sweep
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return; // another loop is sweeping
+        }
+        self.sweep(now, me);
+    }
+
+    /// Closes the parked connections whose wait is over.
+    fn sweep(&self, now: Instant, me: &LoopState<G>) {
+        let shutting_down = self.host.shutting_down();
+        let at_cap = self.host.at_cap();
+        let opts = &*self.opts;
+        let mut ended = Vec::new();
+        {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let Slots { conns, free } = &mut *slots;
+            for (token, slot) in conns.iter_mut().enumerate() {
+                let Some(p) = slot.as_ref() else { continue };
+                let c = &p.conn;
+                let idle = !c.head_started();
+                let over = now >= c.deadline(opts)
+                    || (idle && shutting_down)
+                    || (idle
+                        && at_cap
+                        && now.duration_since(c.idle_since()) >= opts.pressured_head_timeout);
+                if over && !c.input_waiting() {
+                    let _ = self.epoll.remove(c.stream());
+                    ended.extend(slot.take());
+                    free.push(token);
+                }
+            }
+        }
+        if ended.is_empty() {
+            return;
+        }
+        // A 408 lingers for the client's last bytes: the watchdog must see
+        // this loop as busy, and replace it if that takes long.
+        me.busy_since.store(self.nanos(now), Ordering::Relaxed);
+        for p in ended {
+            p.conn.expire(&*self.host);
+            drop(p.guard);
+        }
+        me.busy_since.store(0, Ordering::Relaxed);
+    }
+}
