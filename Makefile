@@ -94,18 +94,20 @@ REL := $(CURDIR)/target/release
 bench: bench-hello bench-peers
 
 # Chapter 5's /hello beside nginx (one worker), alternating, at -c64 and
-# -c256. ch05_server serves no files, so the kit's driver (whose probe asks
+# -c256; ch05_blocking is the same server with --blocking (a worker per
+# connection, the chapter's first design). ch05_server serves no files, so the kit's driver (whose probe asks
 # for /small.html) cannot take it: this recipe uses the kit's nginx script,
 # pinning and wrk report directly.
 BENCH_DIR ?= $(CURDIR)/../shared/bench
 bench-hello: release
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
-	@echo "== /hello: ch05_server vs nginx-w1, server on cpu0, wrk on cpu1, $(BENCH_DURATION) s each"
+	@echo "== /hello: ch05_server (and --blocking) vs nginx-w1, server on cpu0, wrk on cpu1, $(BENCH_DURATION) s each"
 	@bash -c 'set -u; B=$(BENCH_DIR); S=/tmp/bench-static; $$B/make_static.sh $$S >/dev/null || exit 1; \
-	  for c in 64 256; do for peer in nginx-w1 ch05_server nginx-w1 ch05_server; do \
+	  for c in 64 256; do for peer in nginx-w1 ch05_server ch05_blocking nginx-w1 ch05_server ch05_blocking; do \
 	    port=$$((18300 + RANDOM % 600)); \
 	    if [ $$peer = nginx-w1 ]; then cmd="$$B/peers/nginx_run.sh $$port $$S 1"; \
+	    elif [ $$peer = ch05_blocking ]; then cmd="exec $(REL)/ch05_server --addr 127.0.0.1:$$port --quiet --blocking"; \
 	    else cmd="exec $(REL)/ch05_server --addr 127.0.0.1:$$port --quiet"; fi; \
 	    setsid taskset -c 0 bash -c "$$cmd" </dev/null >/dev/null 2>&1 & pid=$$!; \
 	    for i in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \

@@ -5,16 +5,19 @@
 //!
 //! # The design, and why
 //!
-//! With blocking I/O a connection that waits for bytes holds a thread. So
-//! the question is not "how do we avoid that" (that is what `epoll` and
-//! async are for) but "how do we bound it":
+//! A connection needs a thread only while it has a request to work on.
+//! One that waits for its next request is *parked* in epoll
+//! ([`parking`](super::parking)) and served, when it is readable, by an
+//! event loop that runs on a worker of the pool; the first design (a
+//! worker per connection for its whole life, `--blocking`) is kept to
+//! compare against, and for systems without epoll. Either way:
 //!
-//! * **A fixed pool of `threads` workers** serves connections; each worker
-//!   serves one connection at a time, request after request.
-//! * **A connection cap**, `max_connections`, counts connections being
-//!   served *and* waiting in the pool's queue. Past it the acceptor answers
-//!   `503 Service Unavailable` with `Retry-After` and closes, at once,
-//!   without giving the connection a worker.
+//! * **A fixed pool of `threads` workers** runs the event loops and
+//!   whatever blocks (a slow handler, a slow body, a big file).
+//! * **A connection cap**, `max_connections`, counts every open
+//!   connection. Past it the acceptor answers `503 Service Unavailable`
+//!   with `Retry-After` and closes, at once, without giving the connection
+//!   a worker; idle connections then give their places up.
 //! * **When connections wait for a worker** (the pool is saturated), a
 //!   worker does not keep an idle keep-alive connection: it closes it once
 //!   it has been idle for a second, and a busy one after its fair share of
@@ -37,7 +40,8 @@
 //! `Connection: close`), serve requests already sent, and close idle
 //! connections within
 //! [`POLL_INTERVAL`](crate::ch04_methods_and_routing::conn::POLL_INTERVAL). `run` returns once every
-//! connection is closed, or after `drain_timeout`.
+//! connection is closed (then stops the event loops), or after
+//! `drain_timeout`.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -59,8 +63,9 @@ use crate::ch04_methods_and_routing::conn::{
 pub use super::cli::{ServerArgs, run_server, run_server_with};
 pub use super::signals::handle_signals;
 
-/// Default number of worker threads. Each serves one connection at a time,
-/// so this is how many clients are served *at once*; an idle worker costs
+/// Default number of worker threads: the event loops, plus whatever
+/// blocks (with `--blocking`, each serves one connection at a time, so
+/// this is how many clients are served *at once*); an idle worker costs
 /// only its stack pages.
 pub const DEFAULT_THREADS: usize = 128;
 /// Default cap on open connections (served plus queued): past it, 503.
