@@ -383,6 +383,34 @@ fn notes_app_passes_the_chapter_checks() {
 }
 
 #[test]
+fn connect_and_a_doubled_chunked_are_refused() {
+    // CONNECT asks for a tunnel (RFC 9110 §9.3.6): an origin server
+    // supports it for no resource, so 501. `chunked, chunked` has no single
+    // reading (RFC 9112 §7 allows chunked once): 400, like any ambiguous
+    // framing.
+    let server = Server::start(env!("CARGO_BIN_EXE_ch04_notes"), &["--quiet"]);
+    let t = server.target();
+    for (req, want) in [
+        (
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".to_string(),
+            501,
+        ),
+        (
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked, chunked\r\n\r\n\
+                 0\r\n\r\n",
+                t.authority()
+            ),
+            400,
+        ),
+    ] {
+        let r = wirebook::check::exchange(&t, req.as_bytes()).unwrap();
+        wirebook::check::expect_status(&r, want, req.as_bytes(), &t).unwrap();
+        assert!(r.head.headers.has_token("connection", "close"), "{req:?}");
+    }
+}
+
+#[test]
 fn each_request_gets_an_access_log_line() {
     let server = Server::start(env!("CARGO_BIN_EXE_ch04_notes"), &[]);
     let t = server.target();

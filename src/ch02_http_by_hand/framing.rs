@@ -19,6 +19,7 @@ use crate::ch03_urls_and_clients::body::{BodyKind, FramingError, content_length}
 ///   reject it, and we must then close);
 /// * a `Transfer-Encoding` whose last coding is not `chunked`: 400 (§6.3
 ///   rule 4: the length cannot be determined);
+/// * `chunked` more than once (`chunked, chunked`): 400 (§7 allows it once);
 /// * any coding besides `chunked` (`gzip, chunked`): 501, we implement none;
 /// * a malformed or ambiguous `Content-Length`: 400;
 /// * neither field: no body (a request never runs "until close").
@@ -35,6 +36,14 @@ pub fn request_body_kind(head: &RequestHead) -> Result<BodyKind, FramingError> {
                 return Err(FramingError::UnsupportedEncoding(last.to_string()));
             }
             _ => return Err(FramingError::BadChunk("chunked is not the final coding")),
+        }
+        // RFC 9112 §7: chunked is applied at most once. `chunked, chunked`
+        // has no single reading, so it is as ambiguous as a missing one.
+        if codings[..codings.len() - 1]
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("chunked"))
+        {
+            return Err(FramingError::BadChunk("chunked applied more than once"));
         }
         if let Some(other) = codings[..codings.len() - 1].first() {
             return Err(FramingError::UnsupportedEncoding(other.to_string()));
@@ -107,6 +116,11 @@ pub(crate) mod tests {
         assert_eq!(kind("Transfer-Encoding: gzip\r\n"), Err(501));
         assert_eq!(kind("Transfer-Encoding: gzip, chunked\r\n"), Err(501));
         assert_eq!(kind("Transfer-Encoding: chunked, gzip\r\n"), Err(400));
+        assert_eq!(kind("Transfer-Encoding: chunked, chunked\r\n"), Err(400));
+        assert_eq!(
+            kind("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+            Err(400)
+        );
         assert_eq!(kind("Transfer-Encoding: \r\n"), Err(400));
     }
 

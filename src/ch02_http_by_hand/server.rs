@@ -178,6 +178,19 @@ pub fn target_path(target: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
+/// What is wrong with a request-target for this method, if anything (RFC
+/// 9112 §3.2): it must be origin-form (`/p?q`) or absolute-form
+/// (`http://host/p`); asterisk-form (`*`) only with OPTIONS, and
+/// authority-form (`host:port`) only with CONNECT, which an origin server
+/// refuses anyway. `GET a/b` is none of these: 400, not a 404.
+pub fn target_problem(method: &str, target: &str) -> Option<&'static str> {
+    match target_path(target) {
+        None => Some("the request target is not /path, http://host/path or *"),
+        Some("*") if method != "OPTIONS" => Some("* is a target for OPTIONS only"),
+        Some(_) => None,
+    }
+}
+
 /// Decides the answer to a parsed request head. Pure: no I/O, so every rule
 /// has a unit test, and the order of the rules is visible in one place.
 pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
@@ -222,16 +235,13 @@ pub fn plan(head: &RequestHead, max_body: u64) -> Plan {
             ..Reply::error(405)
         });
     }
-    let Some(path) = target_path(&head.target) else {
+    if target_problem(method, &head.target).is_some() {
         return answer(Reply::error(400));
-    };
+    }
+    let path = target_path(&head.target).unwrap_or("/");
     if path == "*" {
-        // Asterisk-form is for OPTIONS only (RFC 9112 §3.2.4).
-        return answer(if method == "OPTIONS" {
-            options_reply()
-        } else {
-            Reply::error(400)
-        });
+        // Asterisk-form (RFC 9112 §3.2.4): OPTIONS about the server itself.
+        return answer(options_reply());
     }
     if path != "/" {
         return answer(Reply::error(404));

@@ -365,6 +365,15 @@ fn absolute_form_target_is_accepted(t: &Target) -> Result<(), Failure> {
     body_is(&r, b"Hello, world", req.as_bytes(), t)
 }
 
+fn a_target_that_is_not_a_path_gets_400(t: &Target) -> Result<(), Failure> {
+    // RFC 9112 §3.2: origin-form starts with `/`; `*` is for OPTIONS only.
+    for target in ["hello", "a/b", "*"] {
+        let req = format!("GET {target} HTTP/1.1\r\nHost: {}\r\n\r\n", host(t));
+        expect(t, req.as_bytes(), 400)?;
+    }
+    Ok(())
+}
+
 fn notes_can_be_created_read_replaced_and_deleted(t: &Target) -> Result<(), Failure> {
     let mut rng = Rng::new();
     let text = format!("note {}", rng.word(12));
@@ -493,6 +502,10 @@ pub fn checks() -> Vec<Check> {
         check!(
             absolute_form_target_is_accepted,
             "GET http://host/path is accepted"
+        ),
+        check!(
+            a_target_that_is_not_a_path_gets_400,
+            "GET a/b and GET * get 400"
         ),
         check!(
             notes_can_be_created_read_replaced_and_deleted,

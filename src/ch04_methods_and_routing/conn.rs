@@ -30,7 +30,7 @@ use super::send::{ReplyTo, Sent, write_response};
 use super::{Method, Service};
 use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
-use crate::ch02_http_by_hand::server::close_after_error;
+use crate::ch02_http_by_hand::server::{close_after_error, target_problem};
 use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
@@ -501,6 +501,19 @@ fn reject(
     head: Option<&RequestHead>,
     sup: &dyn Supervisor,
 ) {
+    write_error(stream, peer, status, detail, head, sup);
+    close_gently(stream, sup);
+}
+
+/// Writes an error response (marked as the last) and logs it.
+fn write_error(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    status: u16,
+    detail: impl fmt::Display,
+    head: Option<&RequestHead>,
+    sup: &dyn Supervisor,
+) {
     let started = Instant::now();
     let mut resp = Response::error(status, detail);
     let to = ReplyTo {
@@ -522,7 +535,6 @@ fn reject(
         body_bytes: sent.map(|s| s.body_bytes).unwrap_or(0),
         duration: started.elapsed(),
     });
-    close_gently(stream, sup);
 }
 
 /// Closes after a response while the client may still be sending (an error
@@ -662,9 +674,14 @@ impl Connection {
     /// Ends a connection whose wait ran out ([`Connection::deadline`]), or
     /// that must give its place up: 408 if a head has started, else a
     /// quiet close.
+    ///
+    /// Without waiting for anything: whoever expires connections does it
+    /// for many in a row, so the 408 is sent only if it fits into the
+    /// socket's buffer at once, and there is no lingering close (a client
+    /// that trickled a head for ten seconds gets no more courtesy).
     pub fn expire(self, sup: &dyn Supervisor) {
-        if self.head_started() {
-            reject(
+        if self.head_started() && self.stream.set_nonblocking(true).is_ok() {
+            write_error(
                 &self.stream,
                 self.peer,
                 408,
@@ -672,6 +689,7 @@ impl Connection {
                 None,
                 sup,
             );
+            let _ = self.stream.shutdown(std::net::Shutdown::Both);
         }
         trace::note(self.peer, "connection closed");
     }
@@ -848,6 +866,23 @@ fn serve_one(
         );
         return Next::Close;
     };
+    if method == Method::Connect {
+        // A tunnel request, for proxies (RFC 9110 §9.3.6); an origin server
+        // supports it for no resource at all.
+        reject(
+            stream,
+            peer,
+            501,
+            "CONNECT: this server is not a proxy",
+            Some(&head),
+            sup,
+        );
+        return Next::Close;
+    }
+    if let Some(why) = target_problem(&head.method, &head.target) {
+        reject(stream, peer, 400, why, Some(&head), sup);
+        return Next::Close;
+    }
     if let Some(why) = host_problem(&head) {
         reject(stream, peer, 400, why, Some(&head), sup);
         return Next::Close;
