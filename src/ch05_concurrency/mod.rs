@@ -1,6 +1,7 @@
 //! Chapter 5: concurrency. See `chapters/05-concurrency.md`.
 //!
 //! * [`pool`]: a thread pool built by hand;
+//! * [`epoll`]: waiting for many sockets at once, from one thread;
 //! * [`server`]: chapter 4's connection loop on that pool, with a
 //!   connection cap, timeouts and graceful shutdown; the server every later
 //!   chapter uses;
@@ -9,6 +10,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod epoll;
 pub mod pool;
 pub mod server;
 pub mod signals;
