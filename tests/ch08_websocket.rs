@@ -411,6 +411,44 @@ fn many_clients_at_once_each_get_their_own_echoes() {
     }
 }
 
+#[test]
+fn a_client_that_does_not_read_its_echoes_delays_no_one_else() {
+    // The echo server serves its connections from one event loop. A client
+    // that sends 8 MiB without reading fills the socket buffers: its echo
+    // cannot be written now, and must not hold up the loop (the others'
+    // echoes) nor be lost or reordered (the connection moves to a thread,
+    // which sends the queued bytes first).
+    let server = echo_server();
+    let url = format!("ws://{}/", server.addr);
+    let (mut slow, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let mut rng = Rng::new();
+    let sent: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(256 * 1024)).collect();
+    let writer = {
+        let (tx, sent) = (slow.sender(), sent.clone());
+        thread::spawn(move || {
+            for m in &sent {
+                tx.send_binary(m).unwrap();
+            }
+        })
+    };
+    let (mut quick, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    for i in 0..50 {
+        let m = format!("quick {i}");
+        quick.send_text(&m).unwrap();
+        assert_eq!(quick.read_message().unwrap(), Some(Message::Text(m)));
+    }
+    for (i, want) in sent.iter().enumerate() {
+        match slow.read_message() {
+            Ok(Some(Message::Binary(got))) => assert!(got == *want, "echo {i} differs"),
+            other => panic!("echo {i}: {other:?}"),
+        }
+    }
+    writer.join().unwrap();
+    slow.close(1000, "").unwrap();
+    quick.close(1000, "").unwrap();
+    assert_no_panic(&server);
+}
+
 /// Sends `handshake + extra` in one write and returns the connection and
 /// whatever came back up to the end of the 101's head.
 fn raw_open(addr: std::net::SocketAddr, extra: &[u8]) -> (TcpStream, Vec<u8>) {

@@ -197,6 +197,17 @@ pub fn accept_live<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> R
 where
     F: FnOnce(WebSocket, &Live) + Send + 'static,
 {
+    accept_owned(req, cfg, move |ws, live| handler(ws, &live))
+}
+
+/// [`accept_live`], handing `handler` the connection's entry itself, to
+/// keep for as long as the connection lives: for a handler that returns
+/// at once and leaves the connection to someone else (an
+/// [`EventLoop`](super::event_loop::EventLoop)).
+pub fn accept_owned<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
+where
+    F: FnOnce(WebSocket, Live) + Send + 'static,
+{
     let accepted = match validate(req, cfg) {
         Ok(a) => a,
         Err(resp) => return resp,
@@ -219,7 +230,7 @@ where
         match WebSocket::from_tcp(up.stream, up.leftover, Role::Server, socket_config) {
             Ok(ws) => {
                 live.set_closer(send_close(ws.sender()));
-                handler(ws, &live);
+                handler(ws, live);
             }
             Err(e) => crate::trace::note(up.peer, format!("cannot set up the WebSocket: {e}")),
         }

@@ -2,21 +2,29 @@
 //! that chapter 9 serves the same ones (`/ws/echo`, `/ws/hello`).
 
 use std::io::Write;
+use std::sync::Arc;
 
 use super::close;
+use super::event_loop::EventLoop;
 use super::handshake::{self, HandshakeConfig};
 use super::message::Message;
-use super::socket::WebSocket;
+use super::socket::{WebSocket, WsError};
 use crate::ch04_methods_and_routing::{Request, Response};
 
 /// Echoes every message back with its type (text as text, binary as
 /// binary) until the peer closes.
 pub fn echo(mut ws: WebSocket) {
     while let Ok(Some(m)) = ws.read_message() {
-        if ws.send(&m).is_err() {
+        if echo_message(&ws, m).is_err() {
             break;
         }
     }
+}
+
+/// The echo of one message: what [`echo`] does in its loop, and what the
+/// [`EventLoop`] of [`echo_service`] does for each message.
+pub fn echo_message(ws: &WebSocket, m: Message) -> Result<(), WsError> {
+    ws.send(&m)
 }
 
 /// The original tutorial's example: receives a name, answers
@@ -42,10 +50,19 @@ pub fn hello(mut ws: WebSocket, log: &mut dyn Write) {
 }
 
 /// A service that accepts WebSocket handshakes on any path and echoes.
+/// The connections are served by one [`EventLoop`] (a context switch per
+/// message saved); where there is no epoll, by a thread each ([`echo`]).
 pub fn echo_service(
     cfg: HandshakeConfig,
 ) -> impl Fn(&mut Request<'_>) -> Response + Send + Sync + 'static {
-    handshake::service(cfg, echo)
+    let event_loop = EventLoop::start(echo_message).ok().map(Arc::new);
+    move |req: &mut Request<'_>| match &event_loop {
+        Some(l) => {
+            let l = l.clone();
+            handshake::accept_owned(req, &cfg, move |ws, live| l.add(ws, live))
+        }
+        None => handshake::accept(req, &cfg, echo),
+    }
 }
 
 /// A service that accepts WebSocket handshakes on any path and greets,

@@ -114,6 +114,13 @@ struct Out<S> {
     /// A write failed, perhaps half-way through a frame: whatever we sent
     /// next would be read as the rest of it, so nothing more is sent.
     broken: bool,
+    /// The socket is in non-blocking mode: the connection is parked in an
+    /// [`EventLoop`](super::event_loop::EventLoop), whose thread must never
+    /// wait for a peer. A write that would block leaves the rest of the
+    /// frame here, and later frames queue behind it, until the connection
+    /// moves to a thread of its own, which sends them first.
+    nonblocking: bool,
+    pending: Vec<u8>,
 }
 
 struct Shared<S> {
@@ -216,6 +223,8 @@ impl<S: Write> WsSender<S> {
             rng,
             buf,
             broken,
+            nonblocking,
+            pending,
         } = &mut *out;
         let mask = match role {
             Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
@@ -238,20 +247,19 @@ impl<S: Write> WsSender<S> {
         if opcode == OpCode::Close {
             self.shared.close_sent.store(true, Ordering::Release);
         }
-        let frame_len = buf.len() + if zero_copy { payload.len() } else { 0 };
-        let mut stream = Deadline {
-            inner: stream,
-            until: self
-                .shared
-                .write_timeout
-                .map(|t| Instant::now() + t + transfer_allowance(frame_len)),
-        };
-        let r = if zero_copy {
-            write_all_two(&mut stream, buf, payload)
+        let tail: &[u8] = if zero_copy { payload } else { &[] };
+        let r = if *nonblocking {
+            write_or_queue(stream, buf, tail, pending)
         } else {
-            stream.write_all(buf)
-        }
-        .and_then(|_| stream.flush());
+            let mut stream = Deadline {
+                inner: stream,
+                until: self
+                    .shared
+                    .write_timeout
+                    .map(|t| Instant::now() + t + transfer_allowance(buf.len() + tail.len())),
+            };
+            write_all_two(&mut stream, &mut &buf[..], &mut &tail[..]).and_then(|_| stream.flush())
+        };
         if buf.capacity() > KEEP_BUFFER {
             // Do not keep a large message's buffer for the connection's life.
             *buf = Vec::new();
@@ -265,6 +273,48 @@ impl<S: Write> WsSender<S> {
             }
         }
         r.map_err(WsError::Io)
+    }
+
+    /// Whether bytes wait in the queue of a non-blocking socket (see
+    /// [`WebSocket::park`]): the peer reads more slowly than we send.
+    pub fn has_pending(&self) -> bool {
+        !self.lock().pending.is_empty()
+    }
+
+    /// Puts the socket in non-blocking mode, or back in blocking mode, in
+    /// which case the queued bytes are sent first (bounded by the write
+    /// timeout, as any frame). Under the writers' lock, so that no writer
+    /// meets a mode it does not expect.
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        let mut out = self.lock();
+        if let Some(tcp) = &self.shared.tcp {
+            tcp.set_nonblocking(on)?;
+        } else if on {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only a TCP WebSocket can be parked",
+            ));
+        }
+        out.nonblocking = on;
+        if on || out.pending.is_empty() || out.broken {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut out.pending);
+        let mut stream = Deadline {
+            until: self
+                .shared
+                .write_timeout
+                .map(|t| Instant::now() + t + transfer_allowance(pending.len())),
+            inner: &mut out.stream,
+        };
+        let r = stream.write_all(&pending).and_then(|_| stream.flush());
+        if r.is_err() {
+            out.broken = true;
+            if let Some(t) = &self.shared.tcp {
+                let _ = t.shutdown(Shutdown::Both);
+            }
+        }
+        r
     }
 
     /// Closes the TCP connection (both directions) at once, if there is one.
@@ -325,8 +375,9 @@ impl<W: Write> Write for Deadline<'_, W> {
 const ZERO_COPY_MIN: usize = 4096;
 
 /// Writes `a` then `b` with vectored writes (`writev`), retrying after
-/// partial writes, as `write_all` does for one slice.
-fn write_all_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+/// partial writes, as `write_all` does for one slice. On an error, `a` and
+/// `b` are what was not written.
+fn write_all_two(w: &mut impl Write, a: &mut &[u8], b: &mut &[u8]) -> io::Result<()> {
     while !a.is_empty() || !b.is_empty() {
         let n = match w.write_vectored(&[io::IoSlice::new(a), io::IoSlice::new(b)]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -335,9 +386,30 @@ fn write_all_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<(
             Err(e) => return Err(e),
         };
         let from_a = n.min(a.len());
-        a = &a[from_a..];
-        b = &b[n - from_a..];
+        *a = &a[from_a..];
+        *b = &b[n - from_a..];
     }
+    Ok(())
+}
+
+/// The write of a non-blocking socket: as much of `a` then `b` as the
+/// socket takes now; the rest goes to `pending`. Once something is
+/// pending, everything queues behind it, so frames keep their order.
+fn write_or_queue(
+    w: &mut impl Write,
+    mut a: &[u8],
+    mut b: &[u8],
+    pending: &mut Vec<u8>,
+) -> io::Result<()> {
+    if pending.is_empty() {
+        match write_all_two(w, &mut a, &mut b) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    pending.extend_from_slice(a);
+    pending.extend_from_slice(b);
     Ok(())
 }
 
@@ -363,7 +435,18 @@ pub struct WebSocket<S = TcpStream> {
     /// Payload bytes of the incomplete text frame at `start` already known
     /// to be valid UTF-8 (see `check_arriving_text`).
     text_checked: usize,
+    /// Parked in an event loop ([`WebSocket::park`]): reads never block.
+    parked: bool,
+    /// Parked: reads since the loop last handed us a turn, when that was,
+    /// and when a byte last came from the peer (for the idle ping).
+    turn_reads: u32,
+    turn_start: Instant,
+    last_heard: Instant,
 }
+
+/// Parked: reads in one turn of the event loop, at most. A peer that sends
+/// without pause gets its turn like the others, not the loop to itself.
+const READS_PER_TURN: u32 = 4;
 
 /// Bytes read from the socket at a time when no frame length is known.
 const READ_CHUNK: usize = 16 * 1024;
@@ -403,6 +486,13 @@ impl WebSocket<TcpStream> {
     }
 }
 
+impl WebSocket<TcpStream> {
+    /// The TCP socket it reads from (to watch it with epoll).
+    pub fn tcp(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
 impl<S: Read + Write> WebSocket<S> {
     /// A WebSocket over any byte stream: `reader` is read, `writer` written
     /// (two handles on one connection, or two ends of anything). `tcp`, if
@@ -429,6 +519,8 @@ impl<S: Read + Write> WebSocket<S> {
                         rng: None,
                         buf: Vec::new(),
                         broken: false,
+                        nonblocking: false,
+                        pending: Vec::new(),
                     }),
                     close_sent: AtomicBool::new(false),
                     tcp,
@@ -448,6 +540,10 @@ impl<S: Read + Write> WebSocket<S> {
             awaiting_pong: false,
             close_deadline: None,
             text_checked: 0,
+            parked: false,
+            turn_reads: 0,
+            turn_start: Instant::now(),
+            last_heard: Instant::now(),
         }
     }
 
@@ -508,6 +604,78 @@ impl<S: Read + Write> WebSocket<S> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Parks the connection for an event loop
+    /// ([`EventLoop`](super::event_loop::EventLoop)): from now on no read
+    /// or write blocks. [`WebSocket::read_message`] returns
+    /// `Err(WsError::Io(e))` with `e.kind() == WouldBlock` when it needs
+    /// bytes that have not arrived; a write the peer cannot take now is
+    /// queued ([`WsSender::has_pending`]); the wait of closing TCP is left
+    /// to [`WebSocket::unpark`]; and silence is noticed by
+    /// [`WebSocket::tick`] instead of a read timeout.
+    pub fn park(&mut self) -> Result<(), WsError> {
+        self.sender.set_nonblocking(true)?;
+        self.parked = true;
+        self.last_heard = Instant::now();
+        Ok(())
+    }
+
+    /// Back to blocking mode, for a thread of its own: sends what is
+    /// queued, and closes TCP if the connection ended while parked.
+    pub fn unpark(&mut self) {
+        if !self.parked {
+            return;
+        }
+        self.parked = false;
+        if self.sender.set_nonblocking(false).is_err() {
+            self.finish();
+        }
+        if self.done {
+            self.wind_down();
+        }
+    }
+
+    /// Parked: the event loop gives the connection a turn, at `now`.
+    pub fn begin_turn(&mut self, now: Instant) {
+        self.turn_reads = 0;
+        self.turn_start = now;
+    }
+
+    /// Parked: the timers a blocking reader gets from its read timeout.
+    /// After a ping interval of silence, a ping; after another, close with
+    /// 1001; once our close frame is out, at most the close timeout for
+    /// the answer. The event loop calls this now and then.
+    pub fn tick(&mut self, now: Instant) {
+        if self.done || !self.parked {
+            return;
+        }
+        if self.sender.is_closed() {
+            let deadline = *self
+                .close_deadline
+                .get_or_insert(now + self.config.close_timeout);
+            if now >= deadline {
+                trace::note(self.peer(), "no answer to our close frame in time; closing");
+                self.finish();
+            }
+            return;
+        }
+        if let Some(interval) = self.config.ping_interval
+            && now.saturating_duration_since(self.last_heard) >= interval
+        {
+            self.last_heard = now;
+            let _ = self.idle(io::ErrorKind::TimedOut.into());
+        }
+    }
+
+    /// Whether the connection is over (close handshake done or failed).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Whether written bytes wait for a parked socket to take them.
+    pub fn has_pending(&self) -> bool {
+        self.sender.has_pending()
     }
 
     fn set_read_timeout(&self, t: Option<Duration>) {
@@ -640,6 +808,14 @@ impl<S: Read + Write> WebSocket<S> {
     /// announces 16 MiB and sends 14 bytes costs 16 KiB, not 16 MiB.
     fn fill(&mut self, frame_len: Option<usize>) -> Result<(), WsError> {
         let pending = self.end - self.start;
+        if self.parked
+            && (self.turn_reads >= READS_PER_TURN || (self.turn_reads > 0 && pending == 0))
+        {
+            // Parked, between frames after a read: most likely nothing more
+            // has arrived, and if it has, epoll says so as soon as the loop
+            // re-arms the socket. Saves a read that would find nothing.
+            return Err(WsError::Io(io::ErrorKind::WouldBlock.into()));
+        }
         // Room wanted from `start`: the whole frame, or at least a chunk.
         let target = frame_len.unwrap_or(0).max(pending + READ_CHUNK / 2);
         if self.start > 0 && (pending == 0 || self.buf.len() - self.start < target) {
@@ -686,9 +862,17 @@ impl<S: Read + Write> WebSocket<S> {
                 Ok(n) => {
                     self.end += n;
                     self.awaiting_pong = false;
+                    if self.parked {
+                        self.turn_reads += 1;
+                        self.last_heard = self.turn_start;
+                    }
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Parked: nothing to read now; the loop waits for more.
+                Err(e) if self.parked && e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(WsError::Io(e));
+                }
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -748,11 +932,20 @@ impl<S: Read + Write> WebSocket<S> {
     /// peer that trickles a byte now and then never lets a read time out).
     /// Closing a socket with unread bytes makes the kernel send RST, which
     /// can destroy our close frame before the peer has read it.
+    ///
+    /// Parked, this waits: the event loop's thread must not, so the loop
+    /// hands the connection to a thread, whose [`WebSocket::unpark`] does it.
     fn finish(&mut self) {
         if self.done {
             return;
         }
         self.done = true;
+        if !self.parked {
+            self.wind_down();
+        }
+    }
+
+    fn wind_down(&mut self) {
         let Some(tcp) = &self.sender.shared.tcp else {
             return;
         };
@@ -1172,10 +1365,10 @@ mod tests {
     #[test]
     fn vectored_write_survives_partial_writes() {
         let mut w = Trickle(Vec::new());
-        write_all_two(&mut w, b"head", b"and the payload").unwrap();
+        write_all_two(&mut w, &mut &b"head"[..], &mut &b"and the payload"[..]).unwrap();
         assert_eq!(w.0, b"headand the payload");
         let mut w = Trickle(Vec::new());
-        write_all_two(&mut w, b"", b"xy").unwrap();
+        write_all_two(&mut w, &mut &b""[..], &mut &b"xy"[..]).unwrap();
         assert_eq!(w.0, b"xy");
     }
 }

@@ -1,0 +1,290 @@
+//! WebSockets served by one event loop instead of a thread each.
+//!
+//! # Why
+//!
+//! A thread per WebSocket is the simple design, and the one the rest of
+//! this chapter uses: the thread sleeps in `read` until the next frame
+//! arrives. But every message then costs a *context switch*: the kernel
+//! wakes that thread for the message and switches away from it when it
+//! blocks again. With many connections exchanging small messages, that
+//! switch is a large share of the server's time. Measured on the echo
+//! server with 16 connections sending 64-byte messages (`perf stat -e
+//! context-switches`): one switch per message, and about 11 µs of CPU per
+//! round trip, the same as tungstenite's thread-per-connection echo.
+//!
+//! # How
+//!
+//! A connection that waits for its peer is *parked*: its socket is in
+//! non-blocking mode and in an [`Epoll`] set (chapter 5), and the
+//! [`WebSocket`] itself in a slot of the loop. One thread waits in
+//! `epoll_wait`; under load it returns many ready connections at once, and
+//! the loop serves each one right there: [`WebSocket::read_message`] reads
+//! what has arrived, decodes it with the same codec, the same UTF-8 checks
+//! and limits as always, and stops with `WouldBlock` when it needs bytes
+//! that have not arrived; the handler answers each message; the socket is
+//! re-armed. No thread sleeps per connection, and no switch per message.
+//!
+//! The loop's thread must never wait for one peer, or every other one
+//! waits too. So everything that can wait leaves the loop: a peer that
+//! reads too slowly to take an answer now (the rest is queued,
+//! [`WsSender::has_pending`]), a connection that ends (closing TCP lingers
+//! for the peer's last bytes) or fails, and a handler that reports an
+//! error. Such a connection moves to a thread of its own
+//! ([`WebSocket::unpark`]), where the ordinary blocking code finishes it:
+//! the queued bytes go first, within the write timeout. The timers a
+//! blocking reader gets from its read timeout (the idle ping, the close
+//! timeout) come from a sweep of the parked connections every
+//! [`SWEEP_INTERVAL`] ([`WebSocket::tick`]).
+//!
+//! Only handlers that answer each message by itself fit here (the echo);
+//! a handler that blocks, or reads messages at its own pace (the hello
+//! service, chapter 9's chat), keeps its thread. Without epoll (not Linux)
+//! [`EventLoop::start`] fails and the echo falls back to a thread per
+//! connection.
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::live::Live;
+use super::message::Message;
+use super::socket::{WebSocket, WsError};
+use crate::ch05_concurrency::epoll::{Epoll, Ready};
+
+/// How often the parked connections' timers are looked at: the idle ping
+/// and the close timeout fire up to this late.
+pub const SWEEP_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Ready connections taken from one `epoll_wait`.
+const MAX_EVENTS: usize = 64;
+
+/// What a loop does with each message: answer it (or not) without
+/// blocking for long. An error ends the connection.
+pub type OnMessage = dyn Fn(&WebSocket, Message) -> Result<(), WsError> + Send + Sync;
+
+/// A connection, with its place among the server's open WebSockets (given
+/// back when the connection is dropped).
+struct Conn {
+    ws: WebSocket,
+    live: Live,
+}
+
+/// Where the parked connections wait. A token is a slot's index and its
+/// generation, so that an event for a connection that has left the slot
+/// can never reach the next one in it.
+struct Slots {
+    entries: Vec<Entry>,
+    free: Vec<usize>,
+}
+
+struct Entry {
+    generation: u32,
+    /// `None` while free, or while the loop serves it.
+    conn: Option<Conn>,
+}
+
+struct Inner {
+    epoll: Epoll,
+    slots: Mutex<Slots>,
+    on_message: Box<OnMessage>,
+}
+
+/// An event loop on a thread of its own, serving the WebSockets added to
+/// it with `on_message` (see the module docs). It runs until the process
+/// exits.
+pub struct EventLoop {
+    inner: Arc<Inner>,
+}
+
+/// After a turn: wait in the loop again, or move to a thread.
+enum Next {
+    Park,
+    Thread,
+}
+
+impl EventLoop {
+    pub fn start(
+        on_message: impl Fn(&WebSocket, Message) -> Result<(), WsError> + Send + Sync + 'static,
+    ) -> io::Result<EventLoop> {
+        let inner = Arc::new(Inner {
+            epoll: Epoll::new()?,
+            slots: Mutex::new(Slots {
+                entries: Vec::new(),
+                free: Vec::new(),
+            }),
+            on_message: Box::new(on_message),
+        });
+        let looping = inner.clone();
+        thread::Builder::new()
+            .name("ws-event-loop".into())
+            .spawn(move || looping.run())?;
+        Ok(EventLoop { inner })
+    }
+
+    /// Serves `ws` from now on; `live` is dropped when the connection
+    /// ends. Bytes that came with the handshake are served at once, on the
+    /// caller's thread.
+    pub fn add(&self, ws: WebSocket, live: Live) {
+        self.inner.add(Conn { ws, live });
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn add(self: &Arc<Inner>, mut conn: Conn) {
+        if conn.ws.park().is_err() {
+            return self.to_thread(conn);
+        }
+        conn.ws.begin_turn(Instant::now());
+        if let Next::Thread = self.serve(&mut conn) {
+            return self.to_thread(conn);
+        }
+        let mut slots = self.lock();
+        let index = slots.free.pop().unwrap_or_else(|| {
+            slots.entries.push(Entry {
+                generation: 0,
+                conn: None,
+            });
+            slots.entries.len() - 1
+        });
+        let entry = &mut slots.entries[index];
+        entry.generation = entry.generation.wrapping_add(1);
+        let token = token(index, entry.generation);
+        if self.epoll.add(conn.ws.tcp(), token).is_err() {
+            slots.free.push(index);
+            drop(slots);
+            return self.to_thread(conn);
+        }
+        entry.conn = Some(conn);
+    }
+
+    fn run(self: Arc<Inner>) {
+        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_EVENTS);
+        let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
+        loop {
+            ready.clear();
+            let timeout = next_sweep.saturating_duration_since(Instant::now());
+            if let Err(e) = self.epoll.wait(&mut ready, MAX_EVENTS, timeout) {
+                // Not expected (EBADF, EFAULT, EINVAL): say so, and do not spin.
+                crate::trace::note("ws-event-loop", format!("epoll_wait failed: {e}"));
+                thread::sleep(SWEEP_INTERVAL);
+            }
+            let now = Instant::now();
+            for r in &ready {
+                self.ready(r.token, now);
+            }
+            if now >= next_sweep {
+                self.sweep(now);
+                next_sweep = now + SWEEP_INTERVAL;
+            }
+        }
+    }
+
+    /// A parked connection became readable: its turn.
+    fn ready(self: &Arc<Inner>, token: u64, now: Instant) {
+        let (index, generation) = ((token & 0xFFFF_FFFF) as usize, (token >> 32) as u32);
+        let conn = {
+            let mut slots = self.lock();
+            match slots.entries.get_mut(index) {
+                Some(e) if e.generation == generation => e.conn.take(),
+                _ => None,
+            }
+        };
+        let Some(mut conn) = conn else {
+            return;
+        };
+        conn.ws.begin_turn(now);
+        let next = self.serve(&mut conn);
+        let mut slots = self.lock();
+        if let Next::Park = next
+            && self.epoll.rearm(conn.ws.tcp(), token).is_ok()
+        {
+            slots.entries[index].conn = Some(conn);
+            return;
+        }
+        let _ = self.epoll.remove(conn.ws.tcp());
+        slots.free.push(index);
+        drop(slots);
+        self.to_thread(conn);
+    }
+
+    /// Serves the messages that have arrived, until one more would mean
+    /// waiting.
+    fn serve(&self, conn: &mut Conn) -> Next {
+        loop {
+            match conn.ws.read_message() {
+                Ok(Some(m)) => {
+                    if (self.on_message)(&conn.ws, m).is_err() || conn.ws.has_pending() {
+                        return Next::Thread;
+                    }
+                }
+                Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // Closed or failed: a thread closes TCP.
+                Ok(None) | Err(_) => return Next::Thread,
+            }
+        }
+        if conn.ws.has_pending() {
+            Next::Thread
+        } else {
+            Next::Park
+        }
+    }
+
+    /// The timers of every parked connection; those that now need to wait
+    /// for something move to a thread.
+    fn sweep(self: &Arc<Inner>, now: Instant) {
+        let mut leaving = Vec::new();
+        let mut slots = self.lock();
+        let Slots { entries, free } = &mut *slots;
+        for (index, entry) in entries.iter_mut().enumerate() {
+            let Some(conn) = &mut entry.conn else {
+                continue;
+            };
+            conn.ws.tick(now);
+            if conn.ws.is_done() || conn.ws.has_pending() {
+                let conn = entry.conn.take().expect("checked above");
+                let _ = self.epoll.remove(conn.ws.tcp());
+                free.push(index);
+                leaving.push(conn);
+            }
+        }
+        drop(slots);
+        for conn in leaving {
+            self.to_thread(conn);
+        }
+    }
+
+    /// Finishes the connection on a thread of its own, with the blocking
+    /// code: queued bytes first, then messages until it ends, then TCP
+    /// closed and its place among the open WebSockets given back.
+    fn to_thread(self: &Arc<Inner>, conn: Conn) {
+        let inner = self.clone();
+        let spawned = thread::Builder::new()
+            .name("ws-conn".into())
+            .spawn(move || {
+                let Conn { mut ws, live } = conn;
+                ws.unpark();
+                while let Ok(Some(m)) = ws.read_message() {
+                    if (inner.on_message)(&ws, m).is_err() {
+                        break;
+                    }
+                }
+                drop(live);
+            });
+        if let Err(e) = spawned {
+            // The connection (dropped with the closure) is cut off.
+            crate::trace::note(
+                "ws-event-loop",
+                format!("no thread to finish a WebSocket: {e}"),
+            );
+        }
+    }
+}
+
+fn token(index: usize, generation: u32) -> u64 {
+    (generation as u64) << 32 | index as u64
+}
