@@ -46,7 +46,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::epoll::{Epoll, Ready};
+use std::os::fd::{AsFd, BorrowedFd};
+
+use super::lot::{Lot, Ticket};
 use super::pool::ThreadPool;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{ConnOptions, Connection, POLL_INTERVAL, Supervisor};
@@ -66,17 +68,17 @@ pub const MAX_EVENTS: usize = 64;
 pub struct Parked<G> {
     pub conn: Connection,
     pub guard: G,
-    /// Its socket is in the epoll set (it was parked before).
-    registered: bool,
 }
 
 impl<G> Parked<G> {
     pub fn new(conn: Connection, guard: G) -> Parked<G> {
-        Parked {
-            conn,
-            guard,
-            registered: false,
-        }
+        Parked { conn, guard }
+    }
+}
+
+impl<G> AsFd for Parked<G> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.conn.stream().as_fd()
     }
 }
 
@@ -87,10 +89,9 @@ pub trait Host: Supervisor + Send + Sync + 'static {
     fn at_cap(&self) -> bool;
 }
 
-/// The slots, the epoll instance, and the loops.
+/// The parked connections, and the loops.
 pub struct Parking<G: Send + 'static, H: Host> {
-    epoll: Epoll,
-    slots: Mutex<Slots<G>>,
+    lot: Lot<Parked<G>>,
     host: Arc<H>,
     service: Arc<dyn Service>,
     opts: Arc<ConnOptions>,
@@ -105,11 +106,6 @@ pub struct Parking<G: Send + 'static, H: Host> {
     stopped: (Mutex<bool>, Condvar),
 }
 
-struct Slots<G> {
-    conns: Vec<Option<Parked<G>>>,
-    free: Vec<usize>,
-}
-
 /// One event loop, as the watchdog sees it.
 struct LoopState<G> {
     /// Since when it has been serving one connection (nanoseconds since
@@ -117,23 +113,19 @@ struct LoopState<G> {
     busy_since: AtomicU64,
     retired: AtomicBool,
     /// Ready connections it has taken from epoll and not yet served.
-    pending: Mutex<Vec<Parked<G>>>,
+    pending: Mutex<Vec<(Ticket, Parked<G>)>>,
 }
 
 impl<G: Send + 'static, H: Host> Parking<G, H> {
     pub fn new(
-        epoll: Epoll,
+        lot: Lot<Parked<G>>,
         host: Arc<H>,
         service: Arc<dyn Service>,
         opts: Arc<ConnOptions>,
         loops: usize,
     ) -> Arc<Self> {
         Arc::new(Parking {
-            epoll,
-            slots: Mutex::new(Slots {
-                conns: Vec::new(),
-                free: Vec::new(),
-            }),
+            lot,
             host,
             service,
             opts,
@@ -150,39 +142,10 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         t.saturating_duration_since(self.epoch).as_nanos() as u64 + 1
     }
 
-    /// Parks a connection until it is readable. (A connection epoll does
-    /// not take is closed: it could never be served.)
-    pub fn park(&self, mut p: Parked<G>) {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let token = match slots.free.pop() {
-            Some(t) => t,
-            None => {
-                slots.conns.push(None);
-                slots.conns.len() - 1
-            }
-        };
-        // Arm while holding the lock: until the connection is in its slot
-        // nobody can take it (or close it) from under the registration.
-        let stream = p.conn.stream();
-        let armed = if p.registered {
-            self.epoll.rearm(stream, token as u64)
-        } else {
-            self.epoll.add(stream, token as u64)
-        };
-        if armed.is_ok() {
-            p.registered = true;
-            slots.conns[token] = Some(p);
-        } else {
-            slots.free.push(token);
-        }
-    }
-
-    /// Takes the connection out of slot `token`, if one is there.
-    fn take(&self, token: usize) -> Option<Parked<G>> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let p = slots.conns.get_mut(token)?.take()?;
-        slots.free.push(token);
-        Some(p)
+    /// Parks a new connection until it is readable. (A connection epoll
+    /// does not take is closed: it could never be served.)
+    pub fn park(&self, p: Parked<G>) {
+        let _ = self.lot.park(p);
     }
 
     /// Starts the loops and the watchdog.
@@ -222,25 +185,19 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
     }
 
     fn event_loop(&self, me: &LoopState<G>) {
-        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_EVENTS);
+        let mut ready = Vec::with_capacity(MAX_EVENTS);
         while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
             let now = Instant::now();
             let due = self.next_sweep.load(Ordering::Relaxed);
             let wait = Duration::from_nanos(due.saturating_sub(self.nanos(now))).min(POLL_INTERVAL);
-            ready.clear();
-            if self.epoll.wait(&mut ready, MAX_EVENTS, wait).is_err() {
+            if self.lot.wait(&mut ready, MAX_EVENTS, wait).is_err() {
                 thread::sleep(POLL_INTERVAL);
                 continue;
             }
             if !ready.is_empty() {
                 let mut pending = me.pending.lock().unwrap_or_else(|e| e.into_inner());
                 // Served in the order epoll reported them: pop from the end.
-                pending.extend(
-                    ready
-                        .iter()
-                        .rev()
-                        .filter_map(|r| self.take(r.token as usize)),
-                );
+                pending.extend(ready.drain(..).rev());
             }
             self.sweep_if_due(me);
             loop {
@@ -248,24 +205,18 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                     return;
                 }
                 let next = me.pending.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(Parked {
-                    conn,
-                    guard,
-                    registered,
-                }) = next
-                else {
+                let Some((ticket, Parked { conn, guard })) = next else {
                     break;
                 };
                 me.busy_since
                     .store(self.nanos(Instant::now()), Ordering::Relaxed);
                 let back = conn.serve(&*self.service, &self.opts, &*self.host, true);
                 me.busy_since.store(0, Ordering::Relaxed);
-                if let Some(conn) = back {
-                    self.park(Parked {
-                        conn,
-                        guard,
-                        registered,
-                    });
+                match back {
+                    Some(conn) => {
+                        let _ = self.lot.park_again(ticket, Parked { conn, guard });
+                    }
+                    None => drop(guard),
                 }
                 // If the watchdog retired this loop meanwhile, it took the
                 // rest back to epoll and started another loop: this worker
@@ -279,8 +230,8 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
     /// Sends a loop's unserved connections back to epoll.
     fn unload(&self, state: &LoopState<G>) {
         let rest = std::mem::take(&mut *state.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        for p in rest {
-            self.park(p);
+        for (ticket, p) in rest {
+            let _ = self.lot.park_again(ticket, p);
         }
     }
 
@@ -336,26 +287,17 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         let shutting_down = self.host.shutting_down();
         let at_cap = self.host.at_cap();
         let opts = &*self.opts;
-        let mut ended = Vec::new();
-        {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            let Slots { conns, free } = &mut *slots;
-            for (token, slot) in conns.iter_mut().enumerate() {
-                let Some(p) = slot.as_ref() else { continue };
-                let c = &p.conn;
-                let idle = !c.head_started();
-                let over = now >= c.deadline(opts)
-                    || (idle && shutting_down)
-                    || (idle
-                        && at_cap
-                        && now.duration_since(c.idle_since()) >= opts.pressured_head_timeout);
-                if over && !c.input_waiting() {
-                    let _ = self.epoll.remove(c.stream());
-                    ended.extend(slot.take());
-                    free.push(token);
-                }
-            }
-        }
+        let ended = self.lot.sweep(|p| {
+            let c = &p.conn;
+            let idle = !c.head_started();
+            let over = now >= c.deadline(opts)
+                || (idle && shutting_down)
+                || (idle
+                    && at_cap
+                    && now.duration_since(c.idle_since()) >= opts.pressured_head_timeout);
+            // A peek, only for the few whose time is up.
+            over && !c.input_waiting()
+        });
         if ended.is_empty() {
             return;
         }

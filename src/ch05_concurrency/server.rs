@@ -50,7 +50,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::epoll::Epoll;
+use super::lot::Lot;
 use super::parking::{Host, Parked, Parking};
 use super::pool::{PoolStats, ThreadPool};
 use crate::ch02_http_by_hand::head::HeadLimits;
@@ -311,12 +311,12 @@ impl Server {
         let opts = Arc::new(self.config.conn_options());
         // Parked connections and their event loops (see `parking`); or, with
         // `--blocking` or without epoll, a worker per connection.
-        let epoll = if self.config.blocking {
+        let lot = if self.config.blocking {
             None
         } else {
-            Epoll::new().ok()
+            Lot::new().ok()
         };
-        let parking = epoll.map(|ep| {
+        let parking = lot.map(|lot| {
             let loops = match self.config.event_loops {
                 // available_parallelism counts the CPUs this process may
                 // run on (under `taskset -c 0`, one).
@@ -324,7 +324,7 @@ impl Server {
                 n => n,
             };
             let parking = Parking::new(
-                ep,
+                lot,
                 shared.clone(),
                 service.clone(),
                 opts.clone(),

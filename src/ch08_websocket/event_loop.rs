@@ -15,8 +15,8 @@
 //! # How
 //!
 //! A connection that waits for its peer is *parked*: its socket is in
-//! non-blocking mode and in an [`Epoll`] set (chapter 5), and the
-//! [`WebSocket`] itself in a slot of the loop. One thread waits in
+//! non-blocking mode, and it waits, with its [`WebSocket`], in chapter 5's
+//! parking lot ([`Lot`]: slots and an epoll set). One thread waits in
 //! `epoll_wait`; under load it returns many ready connections at once, and
 //! the loop serves each one right there: [`WebSocket::read_message`] reads
 //! what has arrived, decodes it with the same codec, the same UTF-8 checks
@@ -27,7 +27,7 @@
 //! The loop's thread must never wait for one peer, or every other one
 //! waits too. So everything that can wait leaves the loop: a peer that
 //! reads too slowly to take an answer now (the rest is queued,
-//! [`WsSender::has_pending`]), a connection that ends (closing TCP lingers
+//! [`WebSocket::has_pending`]), a connection that ends (closing TCP lingers
 //! for the peer's last bytes) or fails, and a handler that reports an
 //! error. Such a connection moves to a thread of its own
 //! ([`WebSocket::unpark`]), where the ordinary blocking code finishes it:
@@ -43,14 +43,15 @@
 //! connection.
 
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::live::Live;
 use super::message::Message;
 use super::socket::{WebSocket, WsError};
-use crate::ch05_concurrency::epoll::{Epoll, Ready};
+use crate::ch05_concurrency::lot::{Lot, Ticket};
 
 /// How often the parked connections' timers are looked at: the idle ping
 /// and the close timeout fire up to this late.
@@ -70,23 +71,15 @@ struct Conn {
     live: Live,
 }
 
-/// Where the parked connections wait. A token is a slot's index and its
-/// generation, so that an event for a connection that has left the slot
-/// can never reach the next one in it.
-struct Slots {
-    entries: Vec<Entry>,
-    free: Vec<usize>,
-}
-
-struct Entry {
-    generation: u32,
-    /// `None` while free, or while the loop serves it.
-    conn: Option<Conn>,
+impl AsFd for Conn {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.ws.tcp().as_fd()
+    }
 }
 
 struct Inner {
-    epoll: Epoll,
-    slots: Mutex<Slots>,
+    /// Where the parked connections wait (chapter 5's parking lot).
+    lot: Lot<Conn>,
     on_message: Box<OnMessage>,
 }
 
@@ -108,11 +101,7 @@ impl EventLoop {
         on_message: impl Fn(&WebSocket, Message) -> Result<(), WsError> + Send + Sync + 'static,
     ) -> io::Result<EventLoop> {
         let inner = Arc::new(Inner {
-            epoll: Epoll::new()?,
-            slots: Mutex::new(Slots {
-                entries: Vec::new(),
-                free: Vec::new(),
-            }),
+            lot: Lot::new()?,
             on_message: Box::new(on_message),
         });
         let looping = inner.clone();
@@ -131,10 +120,6 @@ impl EventLoop {
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, Slots> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn add(self: &Arc<Inner>, mut conn: Conn) {
         if conn.ws.park().is_err() {
             return self.to_thread(conn);
@@ -143,39 +128,24 @@ impl Inner {
         if let Next::Thread = self.serve(&mut conn) {
             return self.to_thread(conn);
         }
-        let mut slots = self.lock();
-        let index = slots.free.pop().unwrap_or_else(|| {
-            slots.entries.push(Entry {
-                generation: 0,
-                conn: None,
-            });
-            slots.entries.len() - 1
-        });
-        let entry = &mut slots.entries[index];
-        entry.generation = entry.generation.wrapping_add(1);
-        let token = token(index, entry.generation);
-        if self.epoll.add(conn.ws.tcp(), token).is_err() {
-            slots.free.push(index);
-            drop(slots);
-            return self.to_thread(conn);
+        if let Err(conn) = self.lot.park(conn) {
+            self.to_thread(conn);
         }
-        entry.conn = Some(conn);
     }
 
     fn run(self: Arc<Inner>) {
-        let mut ready: Vec<Ready> = Vec::with_capacity(MAX_EVENTS);
+        let mut ready: Vec<(Ticket, Conn)> = Vec::with_capacity(MAX_EVENTS);
         let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
         loop {
-            ready.clear();
             let timeout = next_sweep.saturating_duration_since(Instant::now());
-            if let Err(e) = self.epoll.wait(&mut ready, MAX_EVENTS, timeout) {
+            if let Err(e) = self.lot.wait(&mut ready, MAX_EVENTS, timeout) {
                 // Not expected (EBADF, EFAULT, EINVAL): say so, and do not spin.
                 crate::trace::note("ws-event-loop", format!("epoll_wait failed: {e}"));
                 thread::sleep(SWEEP_INTERVAL);
             }
             let now = Instant::now();
-            for r in &ready {
-                self.ready(r.token, now);
+            for (ticket, conn) in ready.drain(..) {
+                self.ready(ticket, conn, now);
             }
             if now >= next_sweep {
                 self.sweep(now);
@@ -185,31 +155,19 @@ impl Inner {
     }
 
     /// A parked connection became readable: its turn.
-    fn ready(self: &Arc<Inner>, token: u64, now: Instant) {
-        let (index, generation) = ((token & 0xFFFF_FFFF) as usize, (token >> 32) as u32);
-        let conn = {
-            let mut slots = self.lock();
-            match slots.entries.get_mut(index) {
-                Some(e) if e.generation == generation => e.conn.take(),
-                _ => None,
-            }
-        };
-        let Some(mut conn) = conn else {
-            return;
-        };
+    fn ready(self: &Arc<Inner>, ticket: Ticket, mut conn: Conn, now: Instant) {
         conn.ws.begin_turn(now);
-        let next = self.serve(&mut conn);
-        let mut slots = self.lock();
-        if let Next::Park = next
-            && self.epoll.rearm(conn.ws.tcp(), token).is_ok()
-        {
-            slots.entries[index].conn = Some(conn);
-            return;
+        match self.serve(&mut conn) {
+            Next::Park => {
+                if let Err(conn) = self.lot.park_again(ticket, conn) {
+                    self.to_thread(conn);
+                }
+            }
+            Next::Thread => {
+                self.lot.release(ticket, &conn);
+                self.to_thread(conn);
+            }
         }
-        let _ = self.epoll.remove(conn.ws.tcp());
-        slots.free.push(index);
-        drop(slots);
-        self.to_thread(conn);
     }
 
     /// Serves the messages that have arrived, until one more would mean
@@ -237,22 +195,10 @@ impl Inner {
     /// The timers of every parked connection; those that now need to wait
     /// for something move to a thread.
     fn sweep(self: &Arc<Inner>, now: Instant) {
-        let mut leaving = Vec::new();
-        let mut slots = self.lock();
-        let Slots { entries, free } = &mut *slots;
-        for (index, entry) in entries.iter_mut().enumerate() {
-            let Some(conn) = &mut entry.conn else {
-                continue;
-            };
+        let leaving = self.lot.sweep(|conn| {
             conn.ws.tick(now);
-            if conn.ws.is_done() || conn.ws.has_pending() {
-                let conn = entry.conn.take().expect("checked above");
-                let _ = self.epoll.remove(conn.ws.tcp());
-                free.push(index);
-                leaving.push(conn);
-            }
-        }
-        drop(slots);
+            conn.ws.is_done() || conn.ws.has_pending()
+        });
         for conn in leaving {
             self.to_thread(conn);
         }
@@ -283,8 +229,4 @@ impl Inner {
             );
         }
     }
-}
-
-fn token(index: usize, generation: u32) -> u64 {
-    (generation as u64) << 32 | index as u64
 }
