@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use super::framing::{Expectation, expectation, host_problem, request_body_kind, wants_keep_alive};
 use super::parse::parse_request_head;
 use super::request::{Request, RequestBody};
-use super::response::{Response, UpgradeFn, Upgraded};
-use super::send::{ReplyTo, Sent, write_response};
+use super::response::{Body, Response, UpgradeFn, Upgraded};
+use super::send::{ONE_WRITE_MAX, ReplyTo, Sent, write_response};
 use super::{Method, Service};
 use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
@@ -134,6 +134,11 @@ pub trait Supervisor: Sync {
     fn log(&self, entry: &LogEntry<'_>) {
         let _ = entry;
     }
+    /// This thread is about to wait for the client for what may be long:
+    /// send a large body, or wait for body bytes that have not arrived.
+    /// An event loop hands its other connections to another thread first
+    /// (chapter 5's `parking`).
+    fn may_block(&self) {}
 }
 
 /// A supervisor that only logs (chapter 4's thread per connection).
@@ -330,6 +335,7 @@ impl BufRead for BodySource<'_, '_, '_> {
         if !self.inbuf.is_empty() {
             return Ok(self.inbuf.data());
         }
+        self.sup.may_block();
         let waiting_since = Instant::now();
         while self.inbuf.is_empty() {
             if self.too_slow() {
@@ -383,12 +389,17 @@ enum NoHead {
 
 /// How a connection waits for the next bytes of a request head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wait {
+pub enum Wait {
     /// In a blocking read, with deadlines (a thread per connection).
     Block,
     /// Not at all: read what has arrived and hand the connection back to be
     /// parked until it is readable again (chapter 5's epoll).
     Park,
+    /// In a blocking read while the connection is busy, but once it has
+    /// been idle this long, hand it back to be parked: a connection that
+    /// has a thread (it needed one for a large response) keeps it for its
+    /// next request instead of going through the event loop each time.
+    BlockThenPark(Duration),
 }
 
 /// Sets the read timeout, skipping the system call when it is unchanged.
@@ -454,7 +465,15 @@ fn read_head(
             if tried && left.is_zero() {
                 return Err(NoHead::Quiet);
             }
-            left
+            if let Wait::BlockThenPark(quiet) = wait {
+                let park_in = (idle_since + quiet).saturating_duration_since(now);
+                if tried && park_in.is_zero() {
+                    return Err(NoHead::Park(head_started));
+                }
+                left.min(park_in)
+            } else {
+                left
+            }
         } else {
             let t = *head_started.get_or_insert(now);
             if tried && sup.pressured() && now.duration_since(t) >= opts.pressured_head_timeout {
@@ -469,7 +488,7 @@ fn read_head(
         tried = true;
         let got = match wait {
             Wait::Park => inbuf.read_now(),
-            Wait::Block => {
+            Wait::Block | Wait::BlockThenPark(_) => {
                 timeout.set(remaining.min(POLL_INTERVAL));
                 inbuf.read_more()
             }
@@ -588,7 +607,7 @@ pub fn serve_accepted(
     sup: &dyn Supervisor,
 ) {
     let conn = Connection::accepted(stream, peer, accepted, opts);
-    let parked = conn.serve(service, opts, sup, false);
+    let parked = conn.serve(service, opts, sup, Wait::Block);
     debug_assert!(parked.is_none(), "a blocking connection never parks");
 }
 
@@ -695,16 +714,17 @@ impl Connection {
     }
 
     /// Serves the requests that have arrived, one after another, until the
-    /// connection closes (`None`) or, with `park`, until it would have to
-    /// wait for more bytes: then it comes back, to be served again when it
-    /// is readable. Without `park` it waits for them here, in blocking
-    /// reads with deadlines, and never comes back.
+    /// connection closes (`None`) or, with [`Wait::Park`], until it would
+    /// have to wait for more bytes: then it comes back, to be served again
+    /// when it is readable. With [`Wait::Block`] it waits for them here, in
+    /// blocking reads with deadlines, and never comes back; with
+    /// [`Wait::BlockThenPark`] it comes back once it has been idle that long.
     pub fn serve(
         self,
         service: &dyn Service,
         opts: &ConnOptions,
         sup: &dyn Supervisor,
-        park: bool,
+        wait: Wait,
     ) -> Option<Connection> {
         let Connection {
             stream,
@@ -720,7 +740,6 @@ impl Connection {
             buf = vec![0; READ_BUFFER];
         }
         debug_assert!(start <= end && end <= buf.len());
-        let wait = if park { Wait::Park } else { Wait::Block };
         let mut inbuf = InBuf {
             stream: &stream,
             buf,
@@ -750,7 +769,7 @@ impl Connection {
                     // Nothing pipelined: the next request cannot have
                     // arrived before the client read this response, so
                     // do not even try to read; wait for epoll.
-                    if park && inbuf.is_empty() {
+                    if wait == Wait::Park && inbuf.is_empty() {
                         break None;
                     }
                 }
@@ -981,6 +1000,9 @@ fn serve_one(
         version,
         close,
     };
+    if may_take_long(&resp.body) {
+        sup.may_block();
+    }
     let result = write_response(&mut &*stream, &mut resp, &to, peer);
     let sent = match &result {
         Ok(s) => *s,
@@ -1015,6 +1037,18 @@ fn serve_one(
         Next::Close
     } else {
         Next::KeepGoing
+    }
+}
+
+/// Whether sending this body may have to wait for the client: more than
+/// one write's worth (a socket's buffer takes that much at once only if
+/// the client keeps reading), or a stream of unknown length.
+fn may_take_long(body: &Body) -> bool {
+    match body {
+        Body::Empty => false,
+        Body::Bytes(b) => b.len() > ONE_WRITE_MAX,
+        Body::File { len, .. } => *len > ONE_WRITE_MAX as u64,
+        Body::Stream(_) => true,
     }
 }
 

@@ -34,7 +34,10 @@
 //!   the connections it had not reached go back to epoll, and a new loop
 //!   starts on another worker. A slow handler costs the others a few
 //!   milliseconds once, and a worker for as long as it is slow, as in the
-//!   worker-per-connection design.
+//!   worker-per-connection design. When the connection code *knows* it is
+//!   about to wait for its client (a body larger than one write to send,
+//!   body bytes that have not arrived), it retires the loop itself
+//!   ([`Supervisor::may_block`]), without waiting for the watchdog.
 //! * The loops also **sweep** the parked connections every
 //!   [`POLL_INTERVAL`]: one idle past its idle timeout is closed, one whose
 //!   head started too long ago gets 408, and idle ones give their place up
@@ -51,7 +54,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 use super::lot::{Lot, Ticket};
 use super::pool::ThreadPool;
 use crate::ch04_methods_and_routing::Service;
-use crate::ch04_methods_and_routing::conn::{ConnOptions, Connection, POLL_INTERVAL, Supervisor};
+use crate::ch04_methods_and_routing::conn::{
+    ConnOptions, Connection, POLL_INTERVAL, Supervisor, Wait,
+};
 
 /// How often the watchdog looks at the event loops.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(5);
@@ -60,6 +65,10 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(5);
 /// microseconds), so that the loop is replaced only when a handler really
 /// blocks.
 pub const STALL_AFTER: Duration = Duration::from_millis(5);
+/// How long a connection that left a loop for a thread of its own (it had
+/// to wait for its client) keeps that thread once it is idle, before it is
+/// parked again.
+pub const KEEP_THREAD_IDLE: Duration = Duration::from_millis(100);
 /// Ready connections taken from one `epoll_wait`.
 pub const MAX_EVENTS: usize = 64;
 
@@ -175,6 +184,22 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         pool.execute(move || me.event_loop(&state));
     }
 
+    /// Retires a loop (once): the connections it took and has not reached
+    /// go back to epoll, and the watchdog starts another loop. The loop's
+    /// thread finishes the connection in hand as an ordinary worker.
+    fn retire(&self, l: &Arc<LoopState<G>>) {
+        if l.retired.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.loops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|x| !Arc::ptr_eq(x, l));
+        self.unload(l);
+        // Wake the watchdog: it keeps `wanted` loops running.
+        self.stopped.1.notify_all();
+    }
+
     /// Stops the loops and the watchdog (they notice within a poll
     /// interval).
     pub fn stop(&self) {
@@ -184,7 +209,8 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         cv.notify_all();
     }
 
-    fn event_loop(&self, me: &LoopState<G>) {
+    fn event_loop(&self, me: &Arc<LoopState<G>>) {
+        let sup = OnLoop { parking: self, me };
         let mut ready = Vec::with_capacity(MAX_EVENTS);
         while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
             let now = Instant::now();
@@ -202,6 +228,9 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
             self.sweep_if_due(me);
             loop {
                 if me.retired.load(Ordering::Relaxed) {
+                    // Whatever this loop took after the retirement gave
+                    // its connections back goes back too.
+                    self.unload(me);
                     return;
                 }
                 let next = me.pending.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -210,8 +239,23 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                 };
                 me.busy_since
                     .store(self.nanos(Instant::now()), Ordering::Relaxed);
-                let back = conn.serve(&*self.service, &self.opts, &*self.host, true);
+                let mut back = conn.serve(&*self.service, &self.opts, &sup, Wait::Park);
                 me.busy_since.store(0, Ordering::Relaxed);
+                if me.retired.load(Ordering::Relaxed) {
+                    // This thread left the loop to wait for this client (a
+                    // large response, a slow body or handler). It keeps the
+                    // connection while it is busy: a client downloading
+                    // file after file does not go through a loop, and a new
+                    // loop's retirement, for each one.
+                    back = back.and_then(|c| {
+                        c.serve(
+                            &*self.service,
+                            &self.opts,
+                            &*self.host,
+                            Wait::BlockThenPark(KEEP_THREAD_IDLE),
+                        )
+                    });
+                }
                 match back {
                     Some(conn) => {
                         let _ = self.lot.park_again(ticket, Parked { conn, guard });
@@ -247,18 +291,23 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                 break;
             }
             let now = self.nanos(Instant::now());
-            let stalled: Vec<Arc<LoopState<G>>> = {
-                let mut loops = self.loops.lock().unwrap_or_else(|e| e.into_inner());
-                let (stalled, running): (Vec<_>, Vec<_>) = loops.drain(..).partition(|l| {
+            let stalled: Vec<Arc<LoopState<G>>> = self
+                .loops
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|l| {
                     let since = l.busy_since.load(Ordering::Relaxed);
                     since != 0 && now.saturating_sub(since) > STALL_AFTER.as_nanos() as u64
-                });
-                *loops = running;
-                stalled
-            };
-            for l in stalled {
-                l.retired.store(true, Ordering::Relaxed);
-                self.unload(&l);
+                })
+                .cloned()
+                .collect();
+            for l in &stalled {
+                self.retire(l);
+            }
+            // Replace the loops retired here or by `may_block`.
+            let running = self.loops.lock().unwrap_or_else(|e| e.into_inner()).len();
+            for _ in running..self.wanted {
                 self.start_loop(pool);
             }
         }
@@ -309,5 +358,32 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
             drop(p.guard);
         }
         me.busy_since.store(0, Ordering::Relaxed);
+    }
+}
+
+/// What a connection served by a loop reports to: the server, and, when it
+/// is about to wait for its client, the loop's retirement.
+struct OnLoop<'a, G: Send + 'static, H: Host> {
+    parking: &'a Parking<G, H>,
+    me: &'a Arc<LoopState<G>>,
+}
+
+impl<G: Send + 'static, H: Host> Supervisor for OnLoop<'_, G, H> {
+    fn shutting_down(&self) -> bool {
+        self.parking.host.shutting_down()
+    }
+
+    fn pressured(&self) -> bool {
+        self.parking.host.pressured()
+    }
+
+    fn log(&self, entry: &crate::ch04_methods_and_routing::conn::LogEntry<'_>) {
+        self.parking.host.log(entry)
+    }
+
+    /// A large body to send, or body bytes to wait for: do not make the
+    /// other connections wait for the watchdog to notice.
+    fn may_block(&self) {
+        self.parking.retire(self.me);
     }
 }
