@@ -759,6 +759,44 @@ fn a_handler_that_blocks_does_not_stall_the_other_connections() {
 }
 
 #[test]
+fn a_client_reading_a_large_response_slowly_stalls_no_one_and_is_served_again() {
+    // A response far larger than the socket buffers: the write blocks
+    // until the client reads. The loop must not wait with it; and once
+    // the download is done and the connection idle, it goes back to the
+    // lot and is served from there.
+    const BIG: usize = 32 << 20;
+    let srv = Running::start(
+        Config {
+            event_loops: 1,
+            ..quiet()
+        },
+        |req: &mut Request<'_>| {
+            if req.path == "/big" {
+                Response::new(200).with(Body::Bytes(vec![7u8; BIG]))
+            } else {
+                Response::text(200, "done")
+            }
+        },
+    );
+    let mut other = srv.connect();
+    assert_eq!(get(&mut other, "/fast").head.status, 200);
+    let mut slow = srv.connect();
+    slow.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // Not reading `slow` yet: its response fills the buffers and blocks.
+    for _ in 0..3 {
+        assert_eq!(get(&mut other, "/fast").body, b"done");
+    }
+    let r = read_response(&mut slow, "GET", &mut Vec::new()).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(r.body.len(), BIG);
+    // The condition under test: idle for longer than KEEP_THREAD_IDLE, so
+    // the connection is parked again before its next request.
+    thread::sleep(wirebook::ch05_concurrency::parking::KEEP_THREAD_IDLE * 2);
+    assert_eq!(get(&mut slow, "/fast").body, b"done");
+    srv.stop().unwrap();
+}
+
+#[test]
 fn a_request_queued_longer_than_the_idle_timeout_is_still_answered() {
     // The idle timeout is for a client that says nothing. A client that
     // sent its request at once, and then waited in the queue because every
