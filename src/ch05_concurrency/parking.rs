@@ -210,7 +210,11 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
     }
 
     fn event_loop(&self, me: &Arc<LoopState<G>>) {
-        let sup = OnLoop { parking: self, me };
+        let sup = OnLoop {
+            parking: self,
+            me,
+            waited_for_client: AtomicBool::new(false),
+        };
         let mut ready = Vec::with_capacity(MAX_EVENTS);
         while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
             let now = Instant::now();
@@ -241,12 +245,14 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                     .store(self.nanos(Instant::now()), Ordering::Relaxed);
                 let mut back = conn.serve(&*self.service, &self.opts, &sup, Wait::Park);
                 me.busy_since.store(0, Ordering::Relaxed);
-                if me.retired.load(Ordering::Relaxed) {
+                if sup.waited_for_client.swap(false, Ordering::Relaxed) {
                     // This thread left the loop to wait for this client (a
-                    // large response, a slow body or handler). It keeps the
-                    // connection while it is busy: a client downloading
-                    // file after file does not go through a loop, and a new
-                    // loop's retirement, for each one.
+                    // large response, a body). It keeps the connection
+                    // while it is busy: a client downloading file after
+                    // file does not go through a loop, and a new loop's
+                    // retirement, for each one. (A loop the watchdog
+                    // retired, perhaps only because it was preempted,
+                    // parks its connection as usual.)
                     back = back.and_then(|c| {
                         c.serve(
                             &*self.service,
@@ -366,6 +372,8 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
 struct OnLoop<'a, G: Send + 'static, H: Host> {
     parking: &'a Parking<G, H>,
     me: &'a Arc<LoopState<G>>,
+    /// The connection being served said it would wait for its client.
+    waited_for_client: AtomicBool,
 }
 
 impl<G: Send + 'static, H: Host> Supervisor for OnLoop<'_, G, H> {
@@ -384,6 +392,7 @@ impl<G: Send + 'static, H: Host> Supervisor for OnLoop<'_, G, H> {
     /// A large body to send, or body bytes to wait for: do not make the
     /// other connections wait for the watchdog to notice.
     fn may_block(&self) {
+        self.waited_for_client.store(true, Ordering::Relaxed);
         self.parking.retire(self.me);
     }
 }
