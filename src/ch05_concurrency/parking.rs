@@ -37,7 +37,10 @@
 //!   worker-per-connection design. When the connection code *knows* it is
 //!   about to wait for its client (a body larger than one write to send,
 //!   body bytes that have not arrived), it retires the loop itself
-//!   ([`Supervisor::may_block`]), without waiting for the watchdog.
+//!   ([`Supervisor::may_block`]), without waiting for the watchdog, and
+//!   the thread keeps that connection while it stays busy
+//!   ([`KEEP_THREAD_IDLE`]). A connection whose loop the watchdog retired
+//!   is parked again as usual: the loop may only have been preempted.
 //! * The loops also **sweep** the parked connections every
 //!   [`POLL_INTERVAL`]: one idle past its idle timeout is closed, one whose
 //!   head started too long ago gets 408, and idle ones give their place up
