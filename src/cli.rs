@@ -164,12 +164,18 @@ impl Args {
     where
         T::Err: Display,
     {
-        match self.value(name) {
-            None => default,
-            Some(v) => match v.parse() {
-                Ok(x) => x,
-                Err(e) => self.fail(format!("invalid value `{v}` for {name}: {e}")),
-            },
+        self.parsed_opt(name).unwrap_or(default)
+    }
+
+    /// [`Args::parsed`] without a default: `None` when absent.
+    pub fn parsed_opt<T: FromStr>(&mut self, name: &str) -> Option<T>
+    where
+        T::Err: Display,
+    {
+        let v = self.value(name)?;
+        match v.parse() {
+            Ok(x) => Some(x),
+            Err(e) => self.fail(format!("invalid value `{v}` for {name}: {e}")),
         }
     }
 
@@ -177,11 +183,17 @@ impl Args {
     /// or `default` when absent. Zero, negative or absurd values are a
     /// usage error (a zero timeout would mean "no timeout" to `std::net`).
     pub fn seconds(&mut self, name: &str, default: Duration) -> Duration {
-        let v: f64 = self.parsed(name, default.as_secs_f64());
+        self.seconds_opt(name).unwrap_or(default)
+    }
+
+    /// [`Args::seconds`] for a flag whose absence means something of its
+    /// own (not one default value): `None` when absent.
+    pub fn seconds_opt(&mut self, name: &str) -> Option<Duration> {
+        let v: f64 = self.parsed_opt(name)?;
         if !(v.is_finite() && v > 0.0 && v < 1e6) {
             self.fail(format!("{name} must be a positive number of seconds"));
         }
-        Duration::from_secs_f64(v)
+        Some(Duration::from_secs_f64(v))
     }
 
     /// `--addr HOST:PORT`, resolved to one socket address. Port 0 asks the

@@ -383,11 +383,12 @@ fn notes_app_passes_the_chapter_checks() {
 }
 
 #[test]
-fn connect_and_a_doubled_chunked_are_refused() {
+fn connect_a_doubled_chunked_and_an_unknown_expectation_are_refused() {
     // CONNECT asks for a tunnel (RFC 9110 §9.3.6): an origin server
     // supports it for no resource, so 501. `chunked, chunked` has no single
     // reading (RFC 9112 §7 allows chunked once): 400, like any ambiguous
-    // framing.
+    // framing. An expectation other than 100-continue: 417 (RFC 9110
+    // §10.1.1).
     let server = Server::start(env!("CARGO_BIN_EXE_ch04_notes"), &["--quiet"]);
     let t = server.target();
     for (req, want) in [
@@ -402,6 +403,14 @@ fn connect_and_a_doubled_chunked_are_refused() {
                 t.authority()
             ),
             400,
+        ),
+        (
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: {}\r\nExpect: something-else\r\n\
+                 Content-Length: 2\r\n\r\nhi",
+                t.authority()
+            ),
+            417,
         ),
     ] {
         let r = wirebook::check::exchange(&t, req.as_bytes()).unwrap();

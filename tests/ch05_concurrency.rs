@@ -660,7 +660,8 @@ fn idle_connections_make_room_when_the_cap_turns_clients_away() {
     // (as nginx does when it runs out of connections), so a retry gets in.
     let server = start(&["--max-connections", "2", "--idle-timeout", "30s"]);
     let mut held = fill_the_cap(server.addr, 2);
-    // One of them gives its place up within a poll interval or two.
+    // One of them gives its place up once idle for a second (the
+    // pressured grace), noticed within a poll interval.
     let deadline = Instant::now() + Duration::from_secs(4);
     'wait: loop {
         for s in &mut held {
@@ -958,7 +959,10 @@ fn bad_command_lines_exit_2() {
     for args in [
         &["--threads", "0"][..],
         &["--idle-timeout", "soon"],
+        &["--idle-timeout", "0"],
+        &["--idle-timeout", "inf"],
         &["--max-connections", "-1"],
+        &["--max-connections", "0"],
         &["--bogus"],
     ] {
         let out = testkit::run_client(BIN, args, b"", Duration::from_secs(10));

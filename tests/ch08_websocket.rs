@@ -576,6 +576,37 @@ fn server_binaries_have_a_clear_command_line() {
         let out = run_client(bin, &["--bogus"], b"", Duration::from_secs(10));
         assert_eq!(out.status.code(), Some(2));
     }
+    // Values that parse but make no sense: exit 2, naming the flag.
+    let bad: [(&str, &[&str]); 7] = [
+        (
+            env!("CARGO_BIN_EXE_ch08_ws_echo"),
+            &["--ping-interval", "x"],
+        ),
+        (env!("CARGO_BIN_EXE_ch08_ws_echo"), &["--max-message", "0"]),
+        (env!("CARGO_BIN_EXE_ch08_ws_echo"), &["--max-sockets", "0"]),
+        (
+            env!("CARGO_BIN_EXE_ch08_ws_client"),
+            &["--timeout", "0", "ws://127.0.0.1:9/"],
+        ),
+        (
+            env!("CARGO_BIN_EXE_ch08_ws_client"),
+            &["--timeout", "-1", "ws://127.0.0.1:9/"],
+        ),
+        (
+            env!("CARGO_BIN_EXE_ch08_ws_client"),
+            &["--timeout", "inf", "ws://127.0.0.1:9/"],
+        ),
+        (
+            env!("CARGO_BIN_EXE_ch08_ws_client"),
+            &["--timeout", "1e20", "ws://127.0.0.1:9/"],
+        ),
+    ];
+    for (bin, args) in bad {
+        let out = run_client(bin, args, b"", Duration::from_secs(10));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(args[0]), "{args:?}: {err}");
+    }
 }
 
 #[test]

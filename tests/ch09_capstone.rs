@@ -397,6 +397,20 @@ fn the_chat_refuses_bad_input_clearly() {
 }
 
 #[test]
+fn an_echo_frame_over_the_message_limit_is_refused_from_its_header() {
+    // /ws/echo takes messages up to 64 KiB. A frame header announcing
+    // 15 MiB (under the frame limit's default, over the message limit)
+    // gets 1009 at once: nothing of it is buffered or waited for.
+    let server = start(&[]);
+    let mut ws = ws(&server, "/ws/echo");
+    let mut header = vec![0x82, 0xFF];
+    header.extend_from_slice(&(15u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    ws.tcp().write_all(&header).unwrap();
+    assert_eq!(close_code(&mut ws), Some(1009));
+}
+
+#[test]
 fn a_member_that_floods_is_told_to_slow_down() {
     let server = start(&[]);
     let t = Target::new(server.addr);

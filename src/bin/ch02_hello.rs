@@ -3,8 +3,6 @@
 //! parser. Single-threaded on purpose: chapter 2 explains why that hurts and
 //! chapter 5 fixes it.
 
-use std::time::Duration;
-
 use wirebook::ch02_http_by_hand::server::{self, Config};
 use wirebook::cli::{self, Args};
 
@@ -27,8 +25,8 @@ fn main() {
     let addr = args.addr("127.0.0.1:8888");
     let trace = args.flag("--trace");
     let quiet = args.flag("--quiet");
-    let read_timeout = seconds(&mut args, "--read-timeout", server::READ_TIMEOUT);
-    let request_timeout = seconds(&mut args, "--request-timeout", server::REQUEST_TIMEOUT);
+    let read_timeout = args.seconds("--read-timeout", server::READ_TIMEOUT);
+    let request_timeout = args.seconds("--request-timeout", server::REQUEST_TIMEOUT);
     args.finish();
     if trace {
         wirebook::trace::enable();
@@ -45,13 +43,4 @@ fn main() {
         eprintln!("ch02_hello: error: {e}");
         std::process::exit(1);
     }
-}
-
-/// A positive number of seconds (fractions allowed: tests use 0.3).
-fn seconds(args: &mut Args, name: &str, default: Duration) -> Duration {
-    let v: f64 = args.parsed(name, default.as_secs_f64());
-    if !(v.is_finite() && v > 0.0 && v < 1e6) {
-        args.fail(format!("{name} must be a positive number of seconds"));
-    }
-    Duration::from_secs_f64(v)
 }

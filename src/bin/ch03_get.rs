@@ -8,7 +8,6 @@
 //! printed; 22 is what `curl --fail` uses).
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
 
 use wirebook::ch03_urls_and_clients::client::{self, Config, Error, Request};
 use wirebook::cli::Args;
@@ -37,12 +36,7 @@ fn main() {
     let include = args.flag("-i") | args.flag("--include");
     let trace = args.flag("--trace");
     let max_redirects: usize = args.parsed("--max-redirects", client::MAX_REDIRECTS);
-    let timeout: Option<f64> = args.value("--timeout").map(|v| match v.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 && s < 1e6 => s,
-        _ => args.fail(format!(
-            "invalid value `{v}` for --timeout: expected seconds"
-        )),
-    });
+    let timeout = args.seconds_opt("--timeout");
     let url = args.positional("URL");
     args.finish();
     if trace {
@@ -53,8 +47,8 @@ fn main() {
         ..Config::default()
     };
     if let Some(s) = timeout {
-        cfg.connect_timeout = Duration::from_secs_f64(s);
-        cfg.read_timeout = Duration::from_secs_f64(s);
+        cfg.connect_timeout = s;
+        cfg.read_timeout = s;
     }
     let req = match Request::parse("GET", &url) {
         Ok(r) => r,

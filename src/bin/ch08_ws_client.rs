@@ -26,22 +26,14 @@ fn main() {
     args.handle_help();
     let trace = args.flag("--trace");
     let protocol = args.value("--protocol");
-    let timeout: f64 = args.parsed("--timeout", 10.0);
-    if !(timeout > 0.0 && timeout.is_finite()) {
-        args.fail("--timeout must be a positive number of seconds");
-    }
+    let timeout = args.seconds("--timeout", Duration::from_secs(10));
     let url = args.positional("URL");
     args.finish();
     if trace {
         wirebook::trace::enable();
     }
     let offered: Vec<&str> = protocol.iter().map(String::as_str).collect();
-    let (mut ws, chosen) = match connect_with(
-        &url,
-        &offered,
-        Config::default(),
-        Duration::from_secs_f64(timeout),
-    ) {
+    let (mut ws, chosen) = match connect_with(&url, &offered, Config::default(), timeout) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("ch08_ws_client: error: cannot open {url}: {e}");

@@ -46,7 +46,6 @@ fn main() {
     if socket.max_message == 0 {
         args.fail("--max-message must be at least 1");
     }
-    socket.max_frame = socket.max_message;
     let max_sockets = args.parsed("--max-sockets", DEFAULT_MAX_SOCKETS);
     if max_sockets == 0 {
         args.fail("--max-sockets must be at least 1");

@@ -9,10 +9,13 @@
 //! every buffer a limit, so a client that stops talking, or talks one byte
 //! a second, costs a bounded amount of time.
 //!
-//! Chapter 4's server runs this in a thread per connection ([`serve`]);
-//! chapter 5 runs the very same function on a thread pool and tells it, via
-//! [`Supervisor`], when to let go of a connection early (others are waiting
-//! for a thread, or the server is shutting down).
+//! Chapter 4's server runs this in a thread per connection ([`serve`]).
+//! Chapter 5 runs the very same code from event loops
+//! ([`Connection::serve`] with [`Wait::Park`]), or on a thread pool with
+//! `--blocking` ([`serve_accepted`]), and tells it, via [`Supervisor`],
+//! when to let go of a connection early (others are waiting for a thread,
+//! or the server is shutting down) and asks to be told before it waits on
+//! its client ([`Supervisor::may_block`]).
 
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};

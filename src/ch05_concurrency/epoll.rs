@@ -26,6 +26,9 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
+/// Ready sockets taken from one `epoll_wait`, at most.
+pub const MAX_EVENTS: usize = 64;
+
 /// What `epoll_wait` reports for one ready socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ready {
@@ -121,7 +124,7 @@ impl Epoll {
     /// appends what is ready to `out` (at most `max` entries) and returns
     /// how many. A signal interrupting the wait counts as a timeout.
     pub fn wait(&self, out: &mut Vec<Ready>, max: usize, timeout: Duration) -> io::Result<usize> {
-        let mut events = [sys::EpollEvent { events: 0, data: 0 }; 64];
+        let mut events = [sys::EpollEvent { events: 0, data: 0 }; MAX_EVENTS];
         let max = max.clamp(1, events.len());
         // Round up, so that a 0.5 ms deadline does not become a busy loop.
         let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;

@@ -141,6 +141,13 @@ impl<T: AsFd> Lot<T> {
         self.lock().free.push(index);
     }
 
+    /// The connection closed while it was out (closing its socket took it
+    /// out of epoll): its slot is free for the next one.
+    pub fn vacate(&self, ticket: Ticket) {
+        let (index, _) = index_of(ticket.0);
+        self.lock().free.push(index);
+    }
+
     /// Looks at every parked connection (under the lot's lock: `leave`
     /// must not block) and takes out, for good, those for which `leave`
     /// says so.
@@ -196,6 +203,22 @@ mod tests {
         let slots = lot.lock();
         assert_eq!(slots.entries.len(), 1);
         assert_ne!(slots.entries[index].generation, generation);
+    }
+
+    #[test]
+    fn slots_of_closed_connections_are_reused() {
+        let lot = Lot::<TcpStream>::new().unwrap();
+        for _ in 0..5 {
+            let (mut c, s) = pair();
+            lot.park(s).unwrap();
+            c.write_all(b"x").unwrap();
+            let mut out = Vec::new();
+            lot.wait(&mut out, 8, Duration::from_secs(5)).unwrap();
+            let (ticket, s) = out.pop().unwrap();
+            drop(s);
+            lot.vacate(ticket);
+        }
+        assert_eq!(lot.lock().entries.len(), 1);
     }
 
     #[test]

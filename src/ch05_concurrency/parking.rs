@@ -17,8 +17,8 @@
 //!
 //! * A connection that has no complete request to work on is *parked*: its
 //!   [`Connection`] (socket, buffered bytes, deadlines) goes into a slot of
-//!   [`Parking`], and its socket into epoll, one-shot, with the slot number
-//!   as its token.
+//!   [`Parking`]'s lot ([`Lot`]), and its socket into epoll, one-shot, with
+//!   the slot's number and generation as its token.
 //! * An **event loop** waits in `epoll_wait` and, for each connection that
 //!   became readable, takes it out of its slot and serves it *right there*:
 //!   reads the request, runs the handler, writes the response, and parks
@@ -54,6 +54,7 @@ use std::time::{Duration, Instant};
 
 use std::os::fd::{AsFd, BorrowedFd};
 
+use super::epoll::MAX_EVENTS;
 use super::lot::{Lot, Ticket};
 use super::pool::ThreadPool;
 use crate::ch04_methods_and_routing::Service;
@@ -72,8 +73,6 @@ pub const STALL_AFTER: Duration = Duration::from_millis(5);
 /// to wait for its client) keeps that thread once it is idle, before it is
 /// parked again.
 pub const KEEP_THREAD_IDLE: Duration = Duration::from_millis(100);
-/// Ready connections taken from one `epoll_wait`.
-pub const MAX_EVENTS: usize = 64;
 
 /// A parked connection, with whatever must live exactly as long as it (the
 /// server's count of open connections).
@@ -269,7 +268,11 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                     Some(conn) => {
                         let _ = self.lot.park_again(ticket, Parked { conn, guard });
                     }
-                    None => drop(guard),
+                    None => {
+                        // Closed (or handed to a protocol upgrade's thread).
+                        self.lot.vacate(ticket);
+                        drop(guard);
+                    }
                 }
                 // If the watchdog retired this loop meanwhile, it took the
                 // rest back to epoll and started another loop: this worker

@@ -19,7 +19,8 @@
 //!   with `Retry-After` and closes, at once, without giving the connection
 //!   a worker; idle connections then give their places up.
 //! * **When connections wait for a worker** (the pool is saturated), a
-//!   worker does not keep an idle keep-alive connection: it closes it once
+//!   connection that holds a worker (all of them with `--blocking`; a
+//!   parked one holds none) does not keep it while idle: it closes it once
 //!   it has been idle for a second, and a busy one after its fair share of
 //!   time (100 ms) with `Connection: close`, so the client reconnects to
 //!   the back of the queue. And a head
@@ -68,7 +69,8 @@ pub use super::signals::handle_signals;
 /// this is how many clients are served *at once*); an idle worker costs
 /// only its stack pages.
 pub const DEFAULT_THREADS: usize = 128;
-/// Default cap on open connections (served plus queued): past it, 503.
+/// Default cap on open connections (parked, queued or being served): past
+/// it, 503.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests get to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,7 +210,7 @@ struct Shared {
     shutdown: ShutdownHandle,
     stats: Arc<PoolStats>,
     quiet: bool,
-    /// Open connections (queued or being served), and a condvar to wait for
+    /// Open connections (parked, queued or being served), and a condvar to wait for
     /// it to fall to zero during the drain.
     open: Mutex<usize>,
     closed: Condvar,

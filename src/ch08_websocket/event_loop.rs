@@ -51,14 +51,12 @@ use std::time::{Duration, Instant};
 use super::live::Live;
 use super::message::Message;
 use super::socket::{WebSocket, WsError};
+use crate::ch05_concurrency::epoll::MAX_EVENTS;
 use crate::ch05_concurrency::lot::{Lot, Ticket};
 
 /// How often the parked connections' timers are looked at: the idle ping
 /// and the close timeout fire up to this late.
 pub const SWEEP_INTERVAL: Duration = Duration::from_millis(50);
-
-/// Ready connections taken from one `epoll_wait`.
-const MAX_EVENTS: usize = 64;
 
 /// What a loop does with each message: answer it (or not) without
 /// blocking for long. An error ends the connection.

@@ -1,5 +1,6 @@
 //! The services the chapter's binaries serve, as library functions so
-//! that chapter 9 serves the same ones (`/ws/echo`, `/ws/hello`).
+//! that chapter 9 serves the same echo and hello (`/ws/echo`, `/ws/hello`;
+//! there on a thread per socket, not [`echo_service`]'s event loop).
 
 use std::io::Write;
 use std::sync::Arc;

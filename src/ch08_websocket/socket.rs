@@ -28,6 +28,8 @@ use crate::trace::{self, Dir};
 pub struct Config {
     /// Largest frame payload accepted; a larger declared length is refused
     /// from the header with 1009, before anything is allocated for it.
+    /// A frame is also held to `max_message` ([`Config::frame_limit`]): a
+    /// data frame larger than a whole message could never be accepted.
     pub max_frame: usize,
     /// Largest message (all fragments together); past it, 1009.
     pub max_message: usize,
@@ -43,6 +45,15 @@ pub struct Config {
     /// How long to wait for the peer's answer to our close frame, and for
     /// the peer to close TCP after the close handshake.
     pub close_timeout: Duration,
+}
+
+impl Config {
+    /// The payload length a frame header may declare: `max_frame`, but
+    /// never more than `max_message` (the limit is checked before the
+    /// payload is buffered), and never less than a control frame's 125.
+    pub fn frame_limit(&self) -> u64 {
+        self.max_frame.min(self.max_message).max(125) as u64
+    }
 }
 
 impl Default for Config {
@@ -714,7 +725,7 @@ impl<S: Read + Write> WebSocket<S> {
             let decoded = frame::decode(
                 &self.buf[self.start..self.end],
                 self.role,
-                self.config.max_frame as u64,
+                self.config.frame_limit(),
             );
             let (f, used) = match decoded {
                 Err(e) => return Err(self.fail(Violation::new(e.close_code(), e.to_string()))),
@@ -772,8 +783,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// arrived since the last look are unmasked (into a copy) and checked.
     fn check_arriving_text(&mut self) -> Result<(), Violation> {
         let pending = &self.buf[self.start..self.end];
-        let Ok(Some(h)) = frame::parse_header(pending, self.role, self.config.max_frame as u64)
-        else {
+        let Ok(Some(h)) = frame::parse_header(pending, self.role, self.config.frame_limit()) else {
             return Ok(());
         };
         let Some(tail) = self.messages.text_tail(h.opcode) else {

@@ -21,6 +21,7 @@ use crate::ch06_static_files::StaticFiles;
 use crate::ch07_downloads_and_uploads::receive::DEFAULT_UPLOAD_LIMIT;
 use crate::ch07_downloads_and_uploads::{FilesWithUploads, UploadDir};
 use crate::ch08_websocket::handshake::HandshakeConfig;
+use crate::ch08_websocket::live::SHUTDOWN_REASON;
 use crate::ch08_websocket::service;
 
 /// What the site serves from where.
@@ -70,13 +71,12 @@ pub fn build(opts: &SiteOptions) -> io::Result<App> {
 
     let room = Room::new(opts.room);
     ws.socket.max_message = chat::MAX_MESSAGE_BYTES;
-    ws.socket.max_frame = chat::MAX_MESSAGE_BYTES;
     app.handshake_config(ws);
     {
         let room = room.clone();
         app.websocket("/ws/chat", move |ws, live| chat::serve(&room, ws, live));
     }
-    app.on_shutdown(move || room.close(CLOSE_GOING_AWAY, "server shutting down"));
+    app.on_shutdown(move || room.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON));
 
     match &opts.uploads {
         Some(dir) => {
