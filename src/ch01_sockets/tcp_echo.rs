@@ -162,13 +162,24 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// accept through this too.
 pub fn accept_retrying(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     loop {
-        match listener.accept() {
-            Ok(conn) => return conn,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                eprintln!("accept failed: {e}");
-                thread::sleep(ACCEPT_BACKOFF);
-            }
+        if let Some(conn) = accept_once(listener) {
+            return conn;
+        }
+    }
+}
+
+/// One try of [`accept_retrying`]: the connection, or `None` after an
+/// error has been reported and waited out (at once for `EINTR`). For a
+/// loop that must look at something else between tries (chapter 5's
+/// server, whether it is shutting down).
+pub fn accept_once(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+    match listener.accept() {
+        Ok(conn) => Some(conn),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+        Err(e) => {
+            eprintln!("accept failed: {e}");
+            thread::sleep(ACCEPT_BACKOFF);
+            None
         }
     }
 }

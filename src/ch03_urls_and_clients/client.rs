@@ -329,7 +329,7 @@ pub fn request(mut req: Request, cfg: &Config) -> Result<Response, Error> {
 }
 
 /// Resolves and connects, trying each address in turn.
-fn connect(host: &str, port: u16, cfg: &Config) -> Result<TcpStream, Error> {
+pub fn connect(host: &str, port: u16, cfg: &Config) -> Result<TcpStream, Error> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| Error::UnknownHost(host.to_string(), e))?
@@ -451,29 +451,43 @@ fn read_head(
     peer: SocketAddr,
 ) -> Result<(ResponseHead, Vec<u8>, BodyKind), Error> {
     let mut buf = Vec::with_capacity(4096);
+    loop {
+        let head = read_one_head(stream, &mut buf, cfg, peer)?;
+        if (100..200).contains(&head.status) && head.status != 101 {
+            continue;
+        }
+        let kind = if head.status == 101 {
+            BodyKind::Empty
+        } else {
+            response_body_kind(method, head.status, &head.headers)
+                .map_err(|e| Error::Malformed(e.to_string()))?
+        };
+        return Ok((head, buf, kind));
+    }
+}
+
+/// Reads exactly one response head, an interim one (1xx) too, from what
+/// `buf` holds and then from the socket; the bytes read past it stay in
+/// `buf`. Chapter 7's upload uses it to see a `100 Continue` itself.
+pub fn read_one_head(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    cfg: &Config,
+    peer: SocketAddr,
+) -> Result<ResponseHead, Error> {
     let mut chunk = [0u8; 8192];
     loop {
-        match parse_response(&buf, &cfg.limits) {
+        match parse_response(buf, &cfg.limits) {
             Ok(Parsed::Complete(head, used)) => {
                 trace::head(Dir::In, peer, &buf[..used]);
-                if (100..200).contains(&head.status) && head.status != 101 {
-                    buf.drain(..used);
-                    continue;
-                }
-                let kind = if head.status == 101 {
-                    BodyKind::Empty
-                } else {
-                    response_body_kind(method, head.status, &head.headers)
-                        .map_err(|e| Error::Malformed(e.to_string()))?
-                };
                 buf.drain(..used);
-                return Ok((head, buf, kind));
+                return Ok(head);
             }
             Ok(Parsed::Incomplete) => {}
             Err(e) => {
                 return Err(Error::Malformed(format!(
                     "{e}; received \"{}\"",
-                    trace::preview(&buf, 80)
+                    trace::preview(buf, 80)
                 )));
             }
         }
@@ -486,7 +500,7 @@ fn read_head(
             Ok(0) => {
                 return Err(Error::Malformed(format!(
                     "the connection closed inside the response head: \"{}\"",
-                    trace::preview(&buf, 80)
+                    trace::preview(buf, 80)
                 )));
             }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),

@@ -50,6 +50,10 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// long enough that reconnecting is rare, short enough that a queued client
 /// does not wait long.
 pub const FAIR_SHARE: Duration = Duration::from_millis(100);
+/// When the server is saturated (or the cap turned a client away), how long
+/// a head that has started may still take before it gets 408, and how long
+/// an idle keep-alive connection may keep its worker (or its place).
+pub const PRESSURED_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often a connection waiting for a request looks up from its read to
 /// ask the [`Supervisor`] whether it should give up its thread.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -85,7 +89,7 @@ impl Default for ConnOptions {
         ConnOptions {
             idle_timeout: IDLE_TIMEOUT,
             head_timeout: HEAD_TIMEOUT,
-            pressured_head_timeout: Duration::from_secs(1),
+            pressured_head_timeout: PRESSURED_HEAD_TIMEOUT,
             io_timeout: IO_TIMEOUT,
             limits: HeadLimits::SERVER,
             fair_share: FAIR_SHARE,

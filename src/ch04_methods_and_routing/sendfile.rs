@@ -86,6 +86,7 @@ mod sys {
 pub const NOTSENT_LOWAT: i32 = 16 * 1024;
 
 /// Largest count one `sendfile` call accepts (Linux caps it just under 2 GiB).
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 const MAX_SENDFILE: u64 = 0x7fff_f000;
 
 /// `sendfile(2)` in a loop until `len` bytes are sent or the file ends.
@@ -94,15 +95,32 @@ const MAX_SENDFILE: u64 = 0x7fff_f000;
 ///
 /// A send timeout on the socket (`SO_SNDTIMEO`) makes `sendfile` fail with
 /// `EAGAIN`, which comes back as a `WouldBlock` error, like a timed-out
-/// `write`. If the kernel refuses `sendfile` for this pair of descriptors
-/// before anything was sent (`EINVAL`, `ENOSYS`), the buffered copy is used.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+/// `write`. Where there is no `sendfile`, or the kernel refuses it for
+/// this pair of descriptors before anything was sent (`EINVAL`, `ENOSYS`),
+/// the buffered copy is used.
 pub fn send_file_to_socket(
     socket: &TcpStream,
     file: &mut File,
     offset: u64,
     len: u64,
 ) -> io::Result<u64> {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    if let Some(sent) = sendfile_loop(socket, file, offset, len) {
+        return sent;
+    }
+    let mut s = socket;
+    copy_through_buffer(file, offset, len, &mut s)
+}
+
+/// The `sendfile` loop; `None` if the kernel refuses `sendfile` here
+/// before anything was sent.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn sendfile_loop(
+    socket: &TcpStream,
+    file: &mut File,
+    offset: u64,
+    len: u64,
+) -> Option<io::Result<u64>> {
     use std::os::fd::AsRawFd;
     let (out_fd, in_fd) = (socket.as_raw_fd(), file.as_raw_fd());
     // The option belongs to the socket and stays set for the rest of the
@@ -128,13 +146,9 @@ pub fn send_file_to_socket(
         if n < 0 {
             let e = io::Error::last_os_error();
             match e.raw_os_error() {
-                Some(4) => continue, // EINTR
-                Some(22) | Some(38) if sent == 0 => {
-                    // EINVAL / ENOSYS: not supported here.
-                    let mut s = socket;
-                    return copy_through_buffer(file, offset, len, &mut s);
-                }
-                _ => return Err(e),
+                Some(4) => continue,                             // EINTR
+                Some(22) | Some(38) if sent == 0 => return None, // EINVAL / ENOSYS
+                _ => return Some(Err(e)),
             }
         }
         if n == 0 {
@@ -142,18 +156,7 @@ pub fn send_file_to_socket(
         }
         sent += n as u64;
     }
-    Ok(sent)
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-pub fn send_file_to_socket(
-    socket: &TcpStream,
-    file: &mut File,
-    offset: u64,
-    len: u64,
-) -> io::Result<u64> {
-    let mut s = socket;
-    copy_through_buffer(file, offset, len, &mut s)
+    Some(Ok(sent))
 }
 
 /// Reads `len` bytes of `file` from `offset` into `out` (for small files,

@@ -54,8 +54,10 @@ use std::time::{Duration, Instant};
 use super::lot::Lot;
 use super::parking::{Host, Parked, Parking};
 use super::pool::{PoolStats, ThreadPool};
+use crate::ch01_sockets::tcp_echo::accept_once;
 use crate::ch02_http_by_hand::head::HeadLimits;
 use crate::ch04_methods_and_routing::Service;
+pub use crate::ch04_methods_and_routing::conn::PRESSURED_HEAD_TIMEOUT;
 use crate::ch04_methods_and_routing::conn::{
     ConnOptions, Connection, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry,
     Supervisor, serve_accepted,
@@ -74,10 +76,6 @@ pub const DEFAULT_THREADS: usize = 128;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests get to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// When the pool is saturated, how long a head that has started may still
-/// take before it gets 408, and how long an idle keep-alive connection may
-/// keep its worker.
-pub const PRESSURED_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
 /// What a 503 tells the client: try again in this many seconds.
 pub const RETRY_AFTER_SECS: u32 = 1;
 /// Length of the kernel's queue of connections not yet accepted. std uses
@@ -362,25 +360,14 @@ impl Server {
         };
 
         loop {
-            match self.listener.accept() {
-                Ok((stream, peer)) => {
-                    dispatch(stream, peer);
-                    if self.shutdown.is_shutting_down() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    if self.shutdown.is_shutting_down() {
-                        break;
-                    }
-                    // EMFILE (out of descriptors) and friends: the pending
-                    // connection stays in the backlog; back off instead of
-                    // spinning on the same error.
-                    if e.kind() != io::ErrorKind::Interrupted {
-                        eprintln!("accept: {e}");
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
+            // Chapter 1's accept, one try at a time: an error (EMFILE, out
+            // of descriptors) is reported and backed off from, and between
+            // tries we look at the shutdown flag.
+            if let Some((stream, peer)) = accept_once(&self.listener) {
+                dispatch(stream, peer);
+            }
+            if self.shutdown.is_shutting_down() {
+                break;
             }
         }
 

@@ -197,12 +197,10 @@ impl Root {
         path.extend(segments);
         let file = match sys::open_beneath(&self.dir, segments) {
             Some(Ok(f)) => f,
-            Some(Err(e)) if e.raw_os_error() != Some(sys::EXDEV) => {
-                return Err(open_error(&e));
-            }
+            Some(Err(e)) => return Err(open_error(&e)),
             // Not supported here, or refused as leaving the root: decide
             // with the real path of what a plain open gives.
-            _ => open_then_check(&self.path, &path)?,
+            None => open_then_check(&self.path, &path)?,
         };
         let meta = file.metadata().map_err(|_| PathError::NotFound)?;
         if !meta.is_file() && !meta.is_dir() {
@@ -271,7 +269,9 @@ mod sys {
     const SYS_OPENAT2: i64 = 437;
     const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
     const RESOLVE_BENEATH: u64 = 0x08;
-    pub const EXDEV: i32 = 18;
+    /// `openat2` refused a step out of the root (which may be an absolute
+    /// symlink that in fact points inside it).
+    const EXDEV: i32 = 18;
     const ENOSYS: i32 = 38;
     const EPERM: i32 = 1;
     const E2BIG: i32 = 7;
@@ -293,7 +293,8 @@ mod sys {
 
     /// `openat2(dir, "a/b/c", O_RDONLY|O_NONBLOCK|O_CLOEXEC, RESOLVE_BENEATH)`.
     /// `None` when the kernel does not have it (remembered, so it is asked
-    /// only once).
+    /// only once), or when it refused a step out of the root: then the
+    /// caller decides by the real path of what a plain open gives.
     pub fn open_beneath(dir: &File, segments: &[String]) -> Option<io::Result<File>> {
         if UNSUPPORTED.load(Ordering::Relaxed) {
             return None;
@@ -332,6 +333,7 @@ mod sys {
                 UNSUPPORTED.store(true, Ordering::Relaxed);
                 None
             }
+            Some(EXDEV) => None,
             _ => Some(Err(e)),
         }
     }
@@ -350,7 +352,6 @@ mod sys {
     use std::io;
 
     pub const O_NONBLOCK: Option<i32> = None;
-    pub const EXDEV: i32 = 18;
 
     pub fn open_beneath(_: &File, _: &[String]) -> Option<io::Result<File>> {
         None

@@ -14,13 +14,13 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::ch02_http_by_hand::head::{Headers, Parsed, ResponseHead, parse_response};
+use crate::ch02_http_by_hand::head::{Headers, ResponseHead};
 use crate::ch03_urls_and_clients::body::{BodyReader, response_body_kind, send_chunked};
-use crate::ch03_urls_and_clients::client::Config;
+use crate::ch03_urls_and_clients::client::{self, Config};
 use crate::ch03_urls_and_clients::url::Url;
 use crate::ch06_static_files::mime::content_type;
 use crate::trace::{self, Dir};
@@ -62,8 +62,8 @@ fn other(msg: impl Into<String>) -> io::Error {
 /// Chapter 3's client sends a request in one go and hides interim
 /// responses; `Expect: 100-continue` needs the opposite (send the head,
 /// *look at* what comes back, then decide), so this function drives the
-/// exchange itself with the same pieces: chapter 3's URL, chapter 2's
-/// response grammar, chapter 3's body framing.
+/// exchange itself with the same pieces: chapter 3's URL, its `connect`
+/// and its reader of one response head, and chapter 3's body framing.
 pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
@@ -139,60 +139,31 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
     finish(stream, inbuf, head, sent.unwrap_or(0))
 }
 
-/// Resolves and connects with chapter 3's timeouts.
+/// Chapter 3's connect, with its read and write timeouts set.
 fn connect(host: &str, port: u16, cfg: &Config) -> io::Result<TcpStream> {
-    let mut last = other(format!("{host} has no addresses"));
-    for addr in (host, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, cfg.connect_timeout) {
-            Ok(s) => {
-                s.set_read_timeout(Some(cfg.read_timeout))?;
-                s.set_write_timeout(Some(cfg.read_timeout))?;
-                return Ok(s);
-            }
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
+    let s = client::connect(host, port, cfg).map_err(into_io)?;
+    s.set_read_timeout(Some(cfg.read_timeout))?;
+    s.set_write_timeout(Some(cfg.read_timeout))?;
+    Ok(s)
 }
 
-/// Reads exactly one response head, interim ones included (they are what
-/// `Expect` is about), keeping bytes read past it in `buf`.
+/// Chapter 3's reader of one response head (interim ones included: they
+/// are what `Expect` is about), keeping bytes read past it in `buf`.
 fn read_one_head(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     cfg: &Config,
 ) -> io::Result<ResponseHead> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        match parse_response(buf, &cfg.limits) {
-            Ok(Parsed::Complete(h, n)) => {
-                trace::head(
-                    Dir::In,
-                    stream
-                        .peer_addr()
-                        .map(|a| a.to_string())
-                        .unwrap_or_default(),
-                    &buf[..n],
-                );
-                buf.drain(..n);
-                return Ok(h);
-            }
-            Ok(Parsed::Incomplete) => {}
-            Err(e) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("malformed response: {e}"),
-                ));
-            }
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the server closed the connection without answering",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    let peer = stream.peer_addr()?;
+    client::read_one_head(stream, buf, cfg, peer).map_err(into_io)
+}
+
+/// Chapter 3's errors as I/O errors, keeping "timed out" recognisable.
+fn into_io(e: client::Error) -> io::Error {
+    match e {
+        client::Error::Io(e) => e,
+        client::Error::Timeout(_) => io::Error::new(io::ErrorKind::TimedOut, e.to_string()),
+        e => other(e.to_string()),
     }
 }
 
