@@ -64,6 +64,11 @@ fn site() -> Site {
     symlink(dir.join("secret.txt"), root.join("out-link")).unwrap();
     symlink(dir.join("static_evil"), root.join("evil-dir")).unwrap();
     symlink(root.join("page.html"), root.join("in-link")).unwrap();
+    // A directory whose index.html is a symlink out of the root, and one
+    // whose index.html is a directory.
+    fs::create_dir_all(root.join("sneaky")).unwrap();
+    symlink(dir.join("secret.txt"), root.join("sneaky/index.html")).unwrap();
+    fs::create_dir_all(root.join("odd/index.html")).unwrap();
     Site { dir, secret }
 }
 
@@ -101,6 +106,7 @@ fn every_escape_attempt_is_refused_without_leaking_a_byte() {
         "/./page.html",
         "/docs/./index.html",
         "/%zz",
+        "/sneaky/",
     ];
     for path in attempts {
         let r = get(&s, path, "");
@@ -122,6 +128,10 @@ fn every_escape_attempt_is_refused_without_leaking_a_byte() {
     )
     .unwrap();
     assert!(matches!(r.head.status, 400 | 403 | 404));
+    // The index.html symlink out of the root is refused as such: 403.
+    assert_eq!(get(&s, "/sneaky/", "").head.status, 403);
+    // An index.html that is a directory is no index: 404 (no listing).
+    assert_eq!(get(&s, "/odd/", "").head.status, 404);
     // A symlink that stays inside the root is fine.
     assert_eq!(get(&s, "/in-link", "").body, b"<p>page</p>");
 }

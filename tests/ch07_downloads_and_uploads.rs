@@ -152,6 +152,128 @@ fn resume_after_an_interruption_gives_identical_bytes() {
     assert!(!t.join("f.bin.part.validator").exists());
 }
 
+/// A partial download as an interrupted run leaves it: `f.bin.part` with
+/// `have` bytes of `data`, and the validator it was fetched under.
+fn partial(t: &TempDir, data: &[u8], have: usize, validator: Option<&str>) -> String {
+    fs::write(t.join("f.bin.part"), &data[..have]).unwrap();
+    if let Some(v) = validator {
+        fs::write(t.join("f.bin.part.validator"), v).unwrap();
+    }
+    t.join("f.bin").to_str().unwrap().to_string()
+}
+
+#[test]
+fn resume_refuses_a_wrong_range_and_finishes_a_complete_part() {
+    let data = Rng::new().bytes(5000);
+    let have = 2000;
+    // Each connection gets the answer for one case, in order.
+    let d = data.clone();
+    let (base, rx) = scripted_server(move |i, _head, s| {
+        let answer = match i {
+            // A 206 from the wrong place: refused, nothing renamed.
+            0 => format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\n\
+                 Content-Range: bytes 10-19/{}\r\n\r\n0123456789",
+                d.len()
+            ),
+            // A 206 without Content-Range: refused.
+            1 => "HTTP/1.1 206 Partial Content\r\nContent-Length: 3\r\n\r\nabc".to_string(),
+            // 416 saying the part file is the whole file: it is complete.
+            2 => format!(
+                "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{have}\r\n\
+                 Content-Length: 0\r\n\r\n"
+            ),
+            // No validator was saved: a plain GET, answered whole.
+            _ => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", d.len()),
+        };
+        let _ = s.write_all(answer.as_bytes());
+        if i >= 3 {
+            let _ = s.write_all(&d);
+        }
+    });
+    let url = format!("{base}/f.bin");
+    let run = |out: &str| {
+        run_client(
+            DOWNLOAD,
+            &[&url, "-o", out, "--continue", "--quiet"],
+            b"",
+            TIMEOUT,
+        )
+    };
+
+    for case in ["wrong start", "no Content-Range"] {
+        let t = TempDir::new("dl-range");
+        let out = partial(&t, &data, have, Some("\"v1\""));
+        let o = run(&out);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{case}: {err}");
+        assert!(
+            !t.join("f.bin").exists(),
+            "{case}: a file under the target name"
+        );
+        assert!(
+            t.join("f.bin.part").exists(),
+            "{case}: the part file was lost"
+        );
+        let head = rx.recv_timeout(TIMEOUT).unwrap();
+        assert_eq!(header(&head, "range"), Some("bytes=2000-"), "{head}");
+    }
+
+    // 416 with the part's own length: renamed into place, as it is.
+    let t = TempDir::new("dl-416");
+    let out = partial(&t, &data[..have], have, Some("\"v1\""));
+    let o = run(&out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(fs::read(t.join("f.bin")).unwrap(), &data[..have]);
+    assert!(!t.join("f.bin.part").exists() && !t.join("f.bin.part.validator").exists());
+    let _ = rx.recv_timeout(TIMEOUT).unwrap();
+
+    // A part without a validator cannot be resumed safely: start over.
+    let t = TempDir::new("dl-novalidator");
+    let out = partial(&t, &data, have, None);
+    let o = run(&out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let head = rx.recv_timeout(TIMEOUT).unwrap();
+    assert_eq!(header(&head, "range"), None, "{head}");
+    assert!(fs::read(t.join("f.bin")).unwrap() == data);
+}
+
+#[test]
+fn a_weak_etag_is_not_used_for_if_range() {
+    // RFC 9110 §13.1.5: If-Range needs a strong validator; with a weak
+    // ETag the client falls back to Last-Modified.
+    let data = Rng::new().bytes(4000);
+    let lm = "Tue, 01 Dec 2026 10:00:00 GMT";
+    let d = data.clone();
+    let (base, rx) = scripted_server(move |i, _head, s| {
+        if i == 0 {
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: W/\"weak\"\r\n\
+                 Last-Modified: {lm}\r\n\r\n",
+                d.len()
+            );
+            let _ = s.write_all(&d[..1000]); // and the connection drops
+        } else {
+            let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", d.len());
+            let _ = s.write_all(&d);
+        }
+    });
+    let t = TempDir::new("dl-weak");
+    let out = t.join("f.bin");
+    let url = format!("{base}/f.bin");
+    let args = [url.as_str(), "-o", out.to_str().unwrap(), "--quiet"];
+    assert!(!run_client(DOWNLOAD, &args, b"", TIMEOUT).status.success());
+    let mut resume = args.to_vec();
+    resume.push("--continue");
+    let o = run_client(DOWNLOAD, &resume, b"", TIMEOUT);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = rx.recv_timeout(TIMEOUT).unwrap();
+    let second = rx.recv_timeout(TIMEOUT).unwrap();
+    assert_eq!(header(&second, "if-range"), Some(lm), "{second}");
+    assert!(fs::read(&out).unwrap() == data);
+}
+
 #[test]
 fn resume_falls_back_to_a_full_download_when_the_server_sends_200() {
     let data = Rng::new().bytes(50_000);
