@@ -323,30 +323,41 @@ pub fn is_token(s: &[u8]) -> bool {
 /// `Host` is what the server (and every cache in front of it) uses to tell
 /// which site a request is for.
 pub fn is_valid_host(value: &str) -> bool {
-    let (host, port) = match value.strip_prefix('[') {
-        Some(rest) => {
-            let Some((literal, after)) = rest.split_once(']') else {
-                return false;
-            };
-            if literal.parse::<std::net::Ipv6Addr>().is_err() {
-                return false;
-            }
-            match after {
-                "" => ("", ""),
-                _ => match after.strip_prefix(':') {
-                    Some(port) => ("", port),
-                    None => return false,
-                },
-            }
-        }
-        None => value.rsplit_once(':').unwrap_or((value, "")),
-    };
+    split_host_port(value).is_some_and(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The host of a `uri-host [ ":" port ]` (RFC 3986 §3.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostPart<'a> {
+    /// `[v6 literal]`.
+    Ipv6(std::net::Ipv6Addr),
+    /// A registered name (an IPv4 address is one too, by the grammar):
+    /// unreserved characters, sub-delims and percent-escapes, possibly
+    /// empty.
+    Name(&'a str),
+}
+
+/// Splits `host[:port]` and checks the host's grammar; the port comes back
+/// as text (empty when absent or empty), for the caller to judge. Shared
+/// by the `Host` field's check ([`is_valid_host`]) and chapter 3's URL
+/// authority, so that both read a host the same way.
+pub fn split_host_port(value: &str) -> Option<(HostPart<'_>, &str)> {
+    if let Some(rest) = value.strip_prefix('[') {
+        let (literal, after) = rest.split_once(']')?;
+        let addr = literal.parse::<std::net::Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => "",
+            _ => after.strip_prefix(':')?,
+        };
+        return Some((HostPart::Ipv6(addr), port));
+    }
+    let (host, port) = value.rsplit_once(':').unwrap_or((value, ""));
     let name_ok = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b);
     let escapes_ok = host
         .split('%')
         .skip(1)
         .all(|e| e.len() >= 2 && e.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
-    host.bytes().all(name_ok) && escapes_ok && port.bytes().all(|b| b.is_ascii_digit())
+    (host.bytes().all(name_ok) && escapes_ok).then_some((HostPart::Name(host), port))
 }
 
 /// A byte allowed inside a field value or reason phrase: HTAB, SP, VCHAR

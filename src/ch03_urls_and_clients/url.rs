@@ -29,6 +29,7 @@
 //! refused). Scheme and host are case-insensitive and kept in lower case
 //! (§6.2.2.1).
 
+use crate::ch02_http_by_hand::head::{HostPart, split_host_port};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -206,37 +207,17 @@ fn parse_authority(s: &str) -> Result<Authority, UrlError> {
         Some(i) => (Some(s[..i].to_string()), &s[i + 1..]),
         None => (None, s),
     };
-    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
-            return Err(UrlError::BadHost(hostport.to_string()));
-        };
-        let addr: Ipv6Addr = rest[..end]
-            .parse()
-            .map_err(|_| UrlError::BadHost(hostport.to_string()))?;
-        let after = &rest[end + 1..];
-        let port = match after {
-            "" => None,
-            p if p.starts_with(':') => Some(&p[1..]),
-            _ => return Err(UrlError::BadHost(hostport.to_string())),
-        };
-        (Host::Ipv6(addr), port)
-    } else {
-        let (h, p) = match hostport.rfind(':') {
-            Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
-            None => (hostport, None),
-        };
-        let host = if let Ok(a) = h.parse::<Ipv4Addr>() {
-            Host::Ipv4(a)
-        } else if h
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b))
-        {
-            Host::Name(h.to_ascii_lowercase())
-        } else {
-            return Err(UrlError::BadHost(h.to_string()));
-        };
-        (host, p)
+    // Chapter 2's reading of `host[:port]`, the one the `Host` field gets.
+    let (host, port) =
+        split_host_port(hostport).ok_or_else(|| UrlError::BadHost(hostport.to_string()))?;
+    let host = match host {
+        HostPart::Ipv6(a) => Host::Ipv6(a),
+        HostPart::Name(h) => match h.parse::<Ipv4Addr>() {
+            Ok(a) => Host::Ipv4(a),
+            Err(_) => Host::Name(h.to_ascii_lowercase()),
+        },
     };
+    let port = (!port.is_empty()).then_some(port);
     let port = match port {
         None | Some("") => None,
         Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(
@@ -497,6 +478,32 @@ pub fn remove_dot_segments(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ch02_http_by_hand::head::is_valid_host;
+
+    #[test]
+    fn a_host_is_read_as_the_host_field_is() {
+        // One grammar for both (chapter 2's split_host_port): whatever a
+        // server accepts in `Host`, a URL accepts in its authority, and the
+        // other way round.
+        for (hostport, ok) in [
+            ("example.com", true),
+            ("example.com:8080", true),
+            ("127.0.0.1:80", true),
+            ("[::1]:8080", true),
+            ("a%41b", true),
+            ("a%4", false),
+            ("a%zz", false),
+            ("[::1", false),
+            ("[::1]x", false),
+            ("[nope]", false),
+            ("a b", false),
+            ("a:b:80", false),
+        ] {
+            assert_eq!(is_valid_host(hostport), ok, "Host: {hostport}");
+            let url = format!("http://{hostport}/");
+            assert_eq!(Url::parse(&url).is_ok(), ok, "{url}");
+        }
+    }
 
     #[test]
     fn parses_every_component() {
