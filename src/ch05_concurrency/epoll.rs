@@ -7,11 +7,14 @@
 //! wait for a thousand idle connections at once, which is how nginx, Go's
 //! runtime and every async runtime in Rust (through `mio`) wait for I/O.
 //!
-//! Every socket is added *one-shot* (`EPOLLONESHOT`): once its readiness
-//! has been reported, the kernel stops watching it until we [`rearm`] it.
-//! So a ready connection is handed to exactly one thread, even when several
-//! wait on the same instance, and it cannot be reported again while that
-//! thread is still serving it.
+//! Where several threads wait on the same instance (chapter 5's event
+//! loops), every socket is added *one-shot* (`EPOLLONESHOT`, [`Watch::Once`]):
+//! once its readiness has been reported, the kernel stops watching it until
+//! we [`rearm`] it. So a ready connection is handed to exactly one thread,
+//! and it cannot be reported again while that thread is still serving it.
+//! Where one thread waits (chapter 8's WebSocket loop), a socket can stay
+//! watched ([`Watch::WhileReadable`], epoll's default "level-triggered"
+//! mode): no re-arming, one system call less per message.
 //!
 //! Like `sendfile` in chapter 4, these are Linux system calls in the C
 //! library that every Rust program on Linux links anyway, so we declare
@@ -34,6 +37,18 @@ pub const MAX_EVENTS: usize = 64;
 pub struct Ready {
     /// The token the socket was registered with.
     pub token: u64,
+}
+
+/// How a socket is watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// Reported by one `wait`, then no more until [`Epoll::rearm`]: for a
+    /// set that several threads wait on.
+    Once,
+    /// Reported by every `wait` while it is readable: for a set that only
+    /// one thread waits on, which serves a ready socket until it would
+    /// block before it waits again (or it is reported again at once).
+    WhileReadable,
 }
 
 /// An epoll instance. Closing it (drop) stops all watching.
@@ -91,9 +106,13 @@ impl Epoll {
         })
     }
 
-    fn ctl(&self, op: i32, fd: &impl AsRawFd, token: u64) -> io::Result<()> {
+    fn ctl(&self, op: i32, fd: &impl AsRawFd, token: u64, watch: Watch) -> io::Result<()> {
+        let events = match watch {
+            Watch::Once => sys::EPOLLIN | sys::EPOLLONESHOT,
+            Watch::WhileReadable => sys::EPOLLIN,
+        };
         let mut ev = sys::EpollEvent {
-            events: sys::EPOLLIN | sys::EPOLLONESHOT,
+            events,
             data: token,
         };
         // SAFETY: both descriptors are open (borrowed for the call); `ev`
@@ -102,30 +121,31 @@ impl Epoll {
         Ok(())
     }
 
-    /// Starts watching `fd` for "readable", once, reporting `token`.
-    pub fn add(&self, fd: &impl AsRawFd, token: u64) -> io::Result<()> {
-        self.ctl(sys::EPOLL_CTL_ADD, fd, token)
+    /// Starts watching `fd` for "readable", reporting `token`.
+    pub fn add(&self, fd: &impl AsRawFd, token: u64, watch: Watch) -> io::Result<()> {
+        self.ctl(sys::EPOLL_CTL_ADD, fd, token, watch)
     }
 
     /// Watches `fd` again after its readiness was reported. If it is
     /// readable already (the client's next request arrived while we were
     /// busy), the next `wait` reports it at once: nothing is lost.
     pub fn rearm(&self, fd: &impl AsRawFd, token: u64) -> io::Result<()> {
-        self.ctl(sys::EPOLL_CTL_MOD, fd, token)
+        self.ctl(sys::EPOLL_CTL_MOD, fd, token, Watch::Once)
     }
 
     /// Stops watching `fd`. (Closing a socket does this by itself, unless
     /// a duplicate of its descriptor is still open.)
     pub fn remove(&self, fd: &impl AsRawFd) -> io::Result<()> {
-        self.ctl(sys::EPOLL_CTL_DEL, fd, 0)
+        self.ctl(sys::EPOLL_CTL_DEL, fd, 0, Watch::Once)
     }
 
     /// Waits until at least one watched socket is ready, or `timeout`;
-    /// appends what is ready to `out` (at most `max` entries) and returns
-    /// how many. A signal interrupting the wait counts as a timeout.
-    pub fn wait(&self, out: &mut Vec<Ready>, max: usize, timeout: Duration) -> io::Result<usize> {
+    /// fills the start of `out` with what is ready (at most `out.len()`,
+    /// and at most [`MAX_EVENTS`]) and returns how many. A signal
+    /// interrupting the wait counts as a timeout.
+    pub fn wait(&self, out: &mut [Ready], timeout: Duration) -> io::Result<usize> {
         let mut events = [sys::EpollEvent { events: 0, data: 0 }; MAX_EVENTS];
-        let max = max.clamp(1, events.len());
+        let max = out.len().clamp(1, events.len());
         // Round up, so that a 0.5 ms deadline does not become a busy loop.
         let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         // SAFETY: `events` has room for `max` entries.
@@ -136,7 +156,9 @@ impl Epoll {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
             Err(e) => return Err(e),
         };
-        out.extend(events[..n].iter().map(|e| Ready { token: e.data }));
+        for (o, e) in out.iter_mut().zip(&events[..n]) {
+            *o = Ready { token: e.data };
+        }
         Ok(n)
     }
 }
@@ -149,7 +171,7 @@ impl Epoll {
             "epoll is Linux only",
         ))
     }
-    pub fn add(&self, _fd: &impl std::os::fd::AsRawFd, _token: u64) -> io::Result<()> {
+    pub fn add(&self, _fd: &impl std::os::fd::AsRawFd, _token: u64, _w: Watch) -> io::Result<()> {
         unreachable!("Epoll::new never succeeds here")
     }
     pub fn rearm(&self, _fd: &impl std::os::fd::AsRawFd, _token: u64) -> io::Result<()> {
@@ -158,7 +180,7 @@ impl Epoll {
     pub fn remove(&self, _fd: &impl std::os::fd::AsRawFd) -> io::Result<()> {
         unreachable!("Epoll::new never succeeds here")
     }
-    pub fn wait(&self, _o: &mut Vec<Ready>, _m: usize, _t: Duration) -> io::Result<usize> {
+    pub fn wait(&self, _out: &mut [Ready], _t: Duration) -> io::Result<usize> {
         unreachable!("Epoll::new never succeeds here")
     }
 }
@@ -181,19 +203,39 @@ pub(crate) mod tests {
     fn reports_a_readable_socket_once_until_rearmed() {
         let ep = Epoll::new().unwrap();
         let (mut client, server) = pair();
-        ep.add(&server, 7).unwrap();
-        let mut got = Vec::new();
-        assert_eq!(ep.wait(&mut got, 8, Duration::ZERO).unwrap(), 0);
+        ep.add(&server, 7, Watch::Once).unwrap();
+        let mut got = [Ready { token: 0 }; 8];
+        assert_eq!(ep.wait(&mut got, Duration::ZERO).unwrap(), 0);
         client.write_all(b"x").unwrap();
-        ep.wait(&mut got, 8, Duration::from_secs(5)).unwrap();
-        assert_eq!(got, [Ready { token: 7 }]);
+        assert_eq!(ep.wait(&mut got, Duration::from_secs(5)).unwrap(), 1);
+        assert_eq!(got[0], Ready { token: 7 });
         // One-shot: still readable, but not reported again...
-        got.clear();
-        assert_eq!(ep.wait(&mut got, 8, Duration::from_millis(1)).unwrap(), 0);
+        assert_eq!(ep.wait(&mut got, Duration::from_millis(1)).unwrap(), 0);
         // ... until re-armed, and then at once, because it is readable.
         ep.rearm(&server, 9).unwrap();
-        ep.wait(&mut got, 8, Duration::from_secs(5)).unwrap();
-        assert_eq!(got, [Ready { token: 9 }]);
+        assert_eq!(ep.wait(&mut got, Duration::from_secs(5)).unwrap(), 1);
+        assert_eq!(got[0], Ready { token: 9 });
         ep.remove(&server).unwrap();
+    }
+
+    #[test]
+    fn reports_a_socket_watched_while_readable_until_it_is_drained() {
+        let ep = Epoll::new().unwrap();
+        let (mut client, mut server) = pair();
+        ep.add(&server, 3, Watch::WhileReadable).unwrap();
+        let mut got = [Ready { token: 0 }; 8];
+        assert_eq!(ep.wait(&mut got, Duration::ZERO).unwrap(), 0);
+        client.write_all(b"xy").unwrap();
+        // Reported by every wait while there is something to read...
+        for _ in 0..2 {
+            assert_eq!(ep.wait(&mut got, Duration::from_secs(5)).unwrap(), 1);
+            assert_eq!(got[0], Ready { token: 3 });
+        }
+        // ... and no more once it is read, with no re-arming.
+        let mut buf = [0u8; 8];
+        assert_eq!(std::io::Read::read(&mut server, &mut buf).unwrap(), 2);
+        assert_eq!(ep.wait(&mut got, Duration::from_millis(1)).unwrap(), 0);
+        client.write_all(b"z").unwrap();
+        assert_eq!(ep.wait(&mut got, Duration::from_secs(5)).unwrap(), 1);
     }
 }

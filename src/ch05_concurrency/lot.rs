@@ -8,17 +8,24 @@
 //! new occupant: an event that was already on its way for a connection
 //! that has left can never be taken for the next one in the same slot.
 //!
-//! Sockets are watched one-shot ([`Epoll::add`]), so a ready connection is
-//! handed to exactly one caller of [`Lot::wait`]. While it is out being
-//! served, its slot stays reserved for it ([`Ticket`]): parking it again
+//! In a lot made with [`Lot::new`], sockets are watched one-shot
+//! ([`Watch::Once`]), so a ready connection is handed to exactly one of the
+//! threads that call [`Lot::wait`]. While it is out being served, its slot
+//! stays reserved for it ([`Ticket`]): parking it again
 //! ([`Lot::park_again`]) re-arms the same registration, one `epoll_ctl`.
+//!
+//! A lot made with [`Lot::for_one_thread`] is for a single waiting thread
+//! that serves each ready connection until it would block, then parks it
+//! again or releases it, before it waits again. There a socket stays
+//! watched while its connection is out ([`Watch::WhileReadable`]), and
+//! parking it again is no system call at all.
 
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::epoll::{Epoll, Ready};
+use super::epoll::{Epoll, MAX_EVENTS, Ready, Watch};
 
 /// The slot of a connection that was taken out of the lot to be served.
 /// Give it back with [`Lot::park_again`] or [`Lot::release`].
@@ -29,6 +36,7 @@ pub struct Ticket(u64);
 /// Connections of type `T` waiting for their sockets to become readable.
 pub struct Lot<T> {
     epoll: Epoll,
+    watch: Watch,
     slots: Mutex<Slots<T>>,
 }
 
@@ -52,10 +60,21 @@ fn index_of(token: u64) -> (usize, u32) {
 }
 
 impl<T: AsFd> Lot<T> {
-    /// An empty lot (fails where there is no epoll).
+    /// An empty lot that several threads may wait on (fails where there
+    /// is no epoll).
     pub fn new() -> io::Result<Lot<T>> {
+        Lot::watching(Watch::Once)
+    }
+
+    /// An empty lot that only one thread waits on: see the module docs.
+    pub fn for_one_thread() -> io::Result<Lot<T>> {
+        Lot::watching(Watch::WhileReadable)
+    }
+
+    fn watching(watch: Watch) -> io::Result<Lot<T>> {
         Ok(Lot {
             epoll: Epoll::new()?,
+            watch,
             slots: Mutex::new(Slots {
                 entries: Vec::new(),
                 free: Vec::new(),
@@ -84,7 +103,7 @@ impl<T: AsFd> Lot<T> {
         // Registered while the lock is held: until the connection is in
         // its slot, nobody can take it (or close its socket) from under
         // the registration.
-        if self.epoll.add(&item.as_fd(), token).is_err() {
+        if self.epoll.add(&item.as_fd(), token, self.watch).is_err() {
             slots.free.push(index);
             return Err(item);
         }
@@ -100,13 +119,15 @@ impl<T: AsFd> Lot<T> {
         max: usize,
         timeout: Duration,
     ) -> io::Result<()> {
-        let mut ready: Vec<Ready> = Vec::with_capacity(max);
-        self.epoll.wait(&mut ready, max, timeout)?;
-        if ready.is_empty() {
+        let mut ready = [Ready { token: 0 }; MAX_EVENTS];
+        let n = self
+            .epoll
+            .wait(&mut ready[..max.clamp(1, MAX_EVENTS)], timeout)?;
+        if n == 0 {
             return Ok(());
         }
         let mut slots = self.lock();
-        for r in ready {
+        for r in &ready[..n] {
             let (index, generation) = index_of(r.token);
             if let Some(e) = slots.entries.get_mut(index)
                 && e.generation == generation
@@ -119,12 +140,12 @@ impl<T: AsFd> Lot<T> {
     }
 
     /// Parks a connection again in its reserved slot, watching its socket
-    /// once more. If epoll refuses, the slot is released and the
-    /// connection given back.
+    /// once more (in a one-shot lot). If epoll refuses, the slot is
+    /// released and the connection given back.
     pub fn park_again(&self, ticket: Ticket, item: T) -> Result<(), T> {
         let mut slots = self.lock();
         let (index, _) = index_of(ticket.0);
-        if self.epoll.rearm(&item.as_fd(), ticket.0).is_err() {
+        if self.watch == Watch::Once && self.epoll.rearm(&item.as_fd(), ticket.0).is_err() {
             let _ = self.epoll.remove(&item.as_fd());
             slots.free.push(index);
             return Err(item);
@@ -203,6 +224,26 @@ mod tests {
         let slots = lot.lock();
         assert_eq!(slots.entries.len(), 1);
         assert_ne!(slots.entries[index].generation, generation);
+    }
+
+    #[test]
+    fn a_lot_for_one_thread_keeps_watching_without_rearming() {
+        let lot = Lot::<TcpStream>::for_one_thread().unwrap();
+        let (mut c1, s1) = pair();
+        lot.park(s1).unwrap();
+        c1.write_all(b"x").unwrap();
+        let mut out = Vec::new();
+        lot.wait(&mut out, 8, Duration::from_secs(5)).unwrap();
+        let (ticket, mut s1) = out.pop().unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(std::io::Read::read(&mut s1, &mut buf).unwrap(), 1);
+        lot.park_again(ticket, s1).unwrap();
+        // Nothing to read: nothing reported; the next byte is, with no re-arm.
+        lot.wait(&mut out, 8, Duration::from_millis(1)).unwrap();
+        assert!(out.is_empty());
+        c1.write_all(b"y").unwrap();
+        lot.wait(&mut out, 8, Duration::from_secs(5)).unwrap();
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl EventLoop {
         on_message: impl Fn(&WebSocket, Message) -> Result<(), WsError> + Send + Sync + 'static,
     ) -> io::Result<EventLoop> {
         let inner = Arc::new(Inner {
-            lot: Lot::new()?,
+            lot: Lot::for_one_thread()?,
             on_message: Box::new(on_message),
         });
         let looping = inner.clone();

@@ -275,10 +275,10 @@ pub fn decode(buf: &[u8], role: Role, max_payload: u64) -> Result<Decoded, Proto
             frame_len: Some(total),
         });
     }
-    let mut payload = buf[h.header_len..total].to_vec();
-    if let Some(key) = h.mask {
-        apply_mask(&mut payload, key);
-    }
+    let payload = match h.mask {
+        Some(key) => masked_copy(&buf[h.header_len..total], key),
+        None => buf[h.header_len..total].to_vec(),
+    };
     Ok(Decoded::Frame(
         Frame {
             fin: h.fin,
@@ -298,9 +298,7 @@ pub fn decode(buf: &[u8], role: Role, max_payload: u64) -> Result<Decoded, Proto
 /// is done byte by byte; since 8 is a multiple of 4, the key's phase at the
 /// tail is the same as at the start.
 pub fn apply_mask(data: &mut [u8], key: [u8; 4]) {
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let word = key_word(key);
     let mut chunks = data.chunks_exact_mut(8);
     for c in &mut chunks {
         let v = u64::from_ne_bytes((&*c).try_into().expect("8 bytes")) ^ word;
@@ -309,6 +307,30 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4]) {
     for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
         *b ^= key[i & 3];
     }
+}
+
+/// The masking key repeated into a 64-bit word, to XOR 8 bytes at a time.
+fn key_word(key: [u8; 4]) -> u64 {
+    u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ])
+}
+
+/// A copy of `src` with the mask applied: copying and unmasking in one
+/// pass over the bytes, where `to_vec` and then [`apply_mask`] would make
+/// two (for a 64 KiB payload, about half the time).
+pub fn masked_copy(src: &[u8], key: [u8; 4]) -> Vec<u8> {
+    let word = key_word(key);
+    let mut out = Vec::with_capacity(src.len());
+    let mut chunks = src.chunks_exact(8);
+    out.extend(
+        chunks.by_ref().flat_map(|c| {
+            (u64::from_ne_bytes(c.try_into().expect("8 bytes")) ^ word).to_ne_bytes()
+        }),
+    );
+    let tail = chunks.remainder().iter().enumerate();
+    out.extend(tail.map(|(i, b)| b ^ key[i & 3]));
+    out
 }
 
 /// Appends a frame header: FIN, opcode, the mask bit, the length in the
@@ -492,6 +514,7 @@ mod tests {
                 .map(|(i, b)| b ^ key[i % 4])
                 .collect();
             assert_eq!(fast, slow, "len {len}");
+            assert_eq!(masked_copy(&data, key), slow, "len {len}");
             apply_mask(&mut fast, key);
             assert_eq!(fast, data, "masking twice restores the data");
         }
