@@ -743,6 +743,9 @@ fn a_handler_that_blocks_does_not_stall_the_other_connections() {
     // Connected and served before, so parked in epoll when /slow blocks.
     let mut other = srv.connect();
     assert_eq!(get(&mut other, "/fast").head.status, 200);
+    // Quiet for a while: the watchdog goes to sleep, and /slow must wake
+    // it. (The test holds either way; this makes it take that path.)
+    thread::sleep(4 * wirebook::ch05_concurrency::parking::WATCH_INTERVAL);
     let mut busy = srv.connect();
     busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
@@ -757,6 +760,48 @@ fn a_handler_that_blocks_does_not_stall_the_other_connections() {
     let r = read_response(&mut busy, "GET", &mut Vec::new()).unwrap();
     assert_eq!(r.body, b"done");
     srv.stop().unwrap();
+}
+
+/// How many times the thread named `name` of process `pid` has gone to
+/// sleep (and been woken) so far.
+#[cfg(target_os = "linux")]
+fn sleeps_of_thread(pid: u32, name: &str) -> u64 {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let dir = task.unwrap().path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() == name {
+            let status = std::fs::read_to_string(dir.join("status")).unwrap();
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+                .unwrap();
+            return line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        }
+    }
+    panic!("no thread named {name} in process {pid}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn an_idle_server_does_not_wake_its_watchdog_every_few_milliseconds() {
+    use wirebook::ch05_concurrency::parking::WATCH_INTERVAL;
+    let server = start(&["--addr", "127.0.0.1:0"]);
+    let mut c = connect_to(server.addr);
+    assert_eq!(get(&mut c, "/hello").head.status, 200);
+    drop(c);
+    // Watch it for 100 intervals; looking every interval would be 100
+    // wake-ups. Once asleep it wakes only when a loop starts serving.
+    let window = 100 * WATCH_INTERVAL;
+    let before = sleeps_of_thread(server.pid(), "watchdog");
+    thread::sleep(window);
+    let woken = sleeps_of_thread(server.pid(), "watchdog") - before;
+    assert!(
+        woken <= 10,
+        "the watchdog of an idle server woke {woken} times in {window:?}"
+    );
+    // And it still serves.
+    let mut c = connect_to(server.addr);
+    assert_eq!(get(&mut c, "/hello").head.status, 200);
 }
 
 #[test]

@@ -41,6 +41,9 @@
 //!   the thread keeps that connection while it stays busy
 //!   ([`KEEP_THREAD_IDLE`]). A connection whose loop the watchdog retired
 //!   is parked again as usual: the loop may only have been preempted.
+//!   When no loop has served anything for a [`WATCH_INTERVAL`], the
+//!   watchdog sleeps until one does: an idle server does not wake up 200
+//!   times a second to look at nothing.
 //! * The loops also **sweep** the parked connections every
 //!   [`POLL_INTERVAL`]: one idle past its idle timeout is closed, one whose
 //!   head started too long ago gets 408, and idle ones give their place up
@@ -114,6 +117,10 @@ pub struct Parking<G: Send + 'static, H: Host> {
     next_sweep: AtomicU64,
     epoch: Instant,
     stop: AtomicBool,
+    /// Set while the watchdog sleeps until a loop starts serving.
+    watchdog_asleep: AtomicBool,
+    /// "Stopped", and the watchdog's wake-up call (for a stop, a retired
+    /// loop, or a loop that starts serving while it sleeps).
     stopped: (Mutex<bool>, Condvar),
 }
 
@@ -122,6 +129,8 @@ struct LoopState<G> {
     /// Since when it has been serving one connection (nanoseconds since
     /// the epoch, plus one); 0 while it polls.
     busy_since: AtomicU64,
+    /// When it last started serving one (same clock; 0: never).
+    last_busy: AtomicU64,
     retired: AtomicBool,
     /// Ready connections it has taken from epoll and not yet served.
     pending: Mutex<Vec<(Ticket, Parked<G>)>>,
@@ -145,6 +154,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
             next_sweep: AtomicU64::new(0),
             epoch: Instant::now(),
             stop: AtomicBool::new(false),
+            watchdog_asleep: AtomicBool::new(false),
             stopped: (Mutex::new(false), Condvar::new()),
         })
     }
@@ -175,6 +185,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
     fn start_loop(self: &Arc<Self>, pool: &ThreadPool) {
         let state = Arc::new(LoopState {
             busy_since: AtomicU64::new(0),
+            last_busy: AtomicU64::new(0),
             retired: AtomicBool::new(false),
             pending: Mutex::new(Vec::new()),
         });
@@ -198,8 +209,31 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|x| !Arc::ptr_eq(x, l));
         self.unload(l);
-        // Wake the watchdog: it keeps `wanted` loops running.
+        // Hurry the watchdog, which keeps `wanted` loops running. (Not
+        // under its lock: the watchdog itself retires loops while holding
+        // it. It is awake anyway: the loop turned busy before retiring.)
         self.stopped.1.notify_all();
+    }
+
+    /// Wakes the watchdog. Under its lock: the watchdog holds it from its
+    /// last look until it waits, so the call cannot fall in between.
+    fn wake_watchdog(&self) {
+        let (lock, cv) = &self.stopped;
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        cv.notify_all();
+    }
+
+    /// The loop starts serving (or closing) a connection: the watchdog
+    /// must be watching.
+    fn set_busy(&self, me: &LoopState<G>, now: Instant) {
+        let t = self.nanos(now);
+        me.last_busy.store(t, Ordering::Relaxed);
+        // SeqCst, with the watchdog's store to `watchdog_asleep` and load
+        // of `busy_since`: of the two, at least one sees the other's store.
+        me.busy_since.store(t, Ordering::SeqCst);
+        if self.watchdog_asleep.load(Ordering::SeqCst) {
+            self.wake_watchdog();
+        }
     }
 
     /// Stops the loops and the watchdog (they notice within a poll
@@ -243,8 +277,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                 let Some((ticket, Parked { conn, guard })) = next else {
                     break;
                 };
-                me.busy_since
-                    .store(self.nanos(Instant::now()), Ordering::Relaxed);
+                self.set_busy(me, Instant::now());
                 let mut back = conn.serve(&*self.service, &self.opts, &sup, Wait::Park);
                 me.busy_since.store(0, Ordering::Relaxed);
                 if sup.waited_for_client.swap(false, Ordering::Relaxed) {
@@ -295,6 +328,18 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         let (lock, cv) = &self.stopped;
         let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
         while !*stopped {
+            if self.quiet() {
+                // Nothing served for a while: sleep until a loop starts
+                // serving (`set_busy`), a loop retires, or a stop. Look
+                // once more after saying so: a loop that turned busy just
+                // before may not have seen the flag.
+                self.watchdog_asleep.store(true, Ordering::SeqCst);
+                if self.quiet() {
+                    stopped = cv.wait(stopped).unwrap_or_else(|e| e.into_inner());
+                }
+                self.watchdog_asleep.store(false, Ordering::SeqCst);
+                continue;
+            }
             stopped = cv
                 .wait_timeout(stopped, WATCH_INTERVAL)
                 .unwrap_or_else(|e| e.into_inner())
@@ -323,6 +368,22 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                 self.start_loop(pool);
             }
         }
+    }
+
+    /// All loops running, none serving, and none has started serving
+    /// within the last [`WATCH_INTERVAL`]. (Under a steady trickle of
+    /// requests the watchdog keeps looking instead of being woken for each
+    /// one.)
+    fn quiet(&self) -> bool {
+        let recent = self
+            .nanos(Instant::now())
+            .saturating_sub(WATCH_INTERVAL.as_nanos() as u64);
+        let loops = self.loops.lock().unwrap_or_else(|e| e.into_inner());
+        loops.len() >= self.wanted
+            && loops.iter().all(|l| {
+                l.busy_since.load(Ordering::SeqCst) == 0
+                    && l.last_busy.load(Ordering::Relaxed) < recent
+            })
     }
 
     fn sweep_if_due(&self, me: &LoopState<G>) {
@@ -364,7 +425,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         }
         // A 408 lingers for the client's last bytes: the watchdog must see
         // this loop as busy, and replace it if that takes long.
-        me.busy_since.store(self.nanos(now), Ordering::Relaxed);
+        self.set_busy(me, now);
         for p in ended {
             p.conn.expire(&*self.host);
             drop(p.guard);
