@@ -21,8 +21,11 @@
 //! the loop serves each one right there: [`WebSocket::read_message`] reads
 //! what has arrived, decodes it with the same codec, the same UTF-8 checks
 //! and limits as always, and stops with `WouldBlock` when it needs bytes
-//! that have not arrived; the handler answers each message; the socket is
-//! re-armed. No thread sleeps per connection, and no switch per message.
+//! that have not arrived; the handler answers each message; the connection
+//! goes back to its slot. No thread sleeps per connection, and no switch
+//! per message. Only this thread waits on its lot, so the lot watches its
+//! sockets level-triggered ([`Lot::for_one_thread`]): putting a connection
+//! back is no system call.
 //!
 //! The loop's thread must never wait for one peer, or every other one
 //! waits too. So everything that can wait leaves the loop: a peer that

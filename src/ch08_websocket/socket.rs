@@ -823,7 +823,7 @@ impl<S: Read + Write> WebSocket<S> {
         {
             // Parked, between frames after a read: most likely nothing more
             // has arrived, and if it has, epoll says so as soon as the loop
-            // re-arms the socket. Saves a read that would find nothing.
+            // waits again. Saves a read that would find nothing.
             return Err(WsError::Io(io::ErrorKind::WouldBlock.into()));
         }
         // Room wanted from `start`: the whole frame, or at least a chunk.

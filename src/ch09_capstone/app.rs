@@ -41,8 +41,9 @@ use crate::ch08_websocket::WebSocket;
 use crate::ch08_websocket::handshake::{self, HandshakeConfig};
 use crate::ch08_websocket::live::{self, Live, LiveSockets};
 
-/// Most WebSockets open at once, all endpoints together (each holds a
-/// thread, the chat's two); past it a handshake gets `503` with
+/// Most WebSockets open at once, all endpoints together (most hold a
+/// thread, a chat member two; an event loop's hold none); past it a
+/// handshake gets `503` with
 /// `Retry-After`. Chapter 8's [`HandshakeConfig::max_sockets`] enforces it.
 pub const MAX_WEBSOCKETS: usize = 4096;
 
@@ -124,6 +125,24 @@ impl App {
                 let handler = handler.clone();
                 handshake::accept_live(req, &cfg, move |ws, live| handler(ws, live))
             });
+        self
+    }
+
+    /// A WebSocket endpoint at `pattern` whose handshakes `service`
+    /// answers, built from the application's handshake settings (its list
+    /// of open WebSockets and its cap among them): for a service that
+    /// serves its connections its own way, like chapter 8's echo from one
+    /// event loop ([`echo_service`](crate::ch08_websocket::service::echo_service)).
+    pub fn websocket_service<S>(
+        &mut self,
+        pattern: &str,
+        service: impl FnOnce(HandshakeConfig) -> S,
+    ) -> &mut App
+    where
+        S: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+    {
+        let answer = service(self.handshake.clone());
+        self.router.route(pattern).get(answer);
         self
     }
 

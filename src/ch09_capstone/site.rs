@@ -59,7 +59,9 @@ pub fn build(opts: &SiteOptions) -> io::Result<App> {
     let mut ws = HandshakeConfig::default();
     ws.socket.max_message = chat::MAX_MESSAGE_BYTES.max(64 * 1024);
     app.handshake_config(ws.clone());
-    app.websocket("/ws/echo", |ws, _| service::echo(ws));
+    // The echo answers each message by itself: one event loop serves all
+    // its connections (chapter 8), instead of a thread each.
+    app.websocket_service("/ws/echo", service::echo_service);
     let quiet = opts.quiet;
     app.websocket("/ws/hello", move |ws, _| {
         if quiet {
