@@ -125,11 +125,12 @@ bench-peers: release
 	  --peer "ch06_static=$(REL)/ch06_static --addr 127.0.0.1:{port} --root {static} --hello --quiet" \
 	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet"
 	@echo "== WebSocket: ch08_ws_echo and the capstone's /ws/echo vs tungstenite and Tornado"
-	$(BENCH) --only tungstenite,tornado,ch08_ws_echo --workloads ws16,ws1big \
+	@# ch08_ws_echo answers on any path, so one --ws-path serves both of ours.
+	$(BENCH) --only tungstenite,tornado,ch08_ws_echo,wirebook --workloads ws16,ws1big \
 	  --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
-	  --peer "ch08_ws_echo=$(REL)/ch08_ws_echo --addr 127.0.0.1:{port} --quiet" --ws-path /ws
-	$(BENCH) --only wirebook --workloads ws16,ws1big --duration $(BENCH_DURATION) --rounds 1 \
-	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet" --ws-path /ws/echo
+	  --peer "ch08_ws_echo=$(REL)/ch08_ws_echo --addr 127.0.0.1:{port} --quiet" \
+	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet" \
+	  --ws-path /ws/echo
 
 # One short round, for a quick look.
 bench-quick:
