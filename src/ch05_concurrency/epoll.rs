@@ -139,15 +139,19 @@ impl Epoll {
         self.ctl(sys::EPOLL_CTL_DEL, fd, 0, Watch::Once)
     }
 
-    /// Waits until at least one watched socket is ready, or `timeout`;
-    /// fills the start of `out` with what is ready (at most `out.len()`,
-    /// and at most [`MAX_EVENTS`]) and returns how many. A signal
-    /// interrupting the wait counts as a timeout.
+    /// Waits until at least one watched socket is ready, or `timeout`
+    /// (`Duration::MAX`: no timeout); fills the start of `out` with what is
+    /// ready (at most `out.len()`, and at most [`MAX_EVENTS`]) and returns
+    /// how many. A signal interrupting the wait counts as a timeout.
     pub fn wait(&self, out: &mut [Ready], timeout: Duration) -> io::Result<usize> {
         let mut events = [sys::EpollEvent { events: 0, data: 0 }; MAX_EVENTS];
         let max = out.len().clamp(1, events.len());
         // Round up, so that a 0.5 ms deadline does not become a busy loop.
-        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        let ms = if timeout == Duration::MAX {
+            -1
+        } else {
+            timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+        };
         // SAFETY: `events` has room for `max` entries.
         let n =
             unsafe { sys::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max as i32, ms) };

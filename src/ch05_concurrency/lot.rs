@@ -14,14 +14,23 @@
 //! stays reserved for it ([`Ticket`]): parking it again
 //! ([`Lot::park_again`]) re-arms the same registration, one `epoll_ctl`.
 //!
+//! A lot with no connections in it has nothing to time out, so
+//! [`Lot::wait`] then sleeps with no timeout at all, and the next
+//! [`Lot::park`] wakes it: an idle server does not wake up to sweep
+//! nothing. The wake-up goes through a socket pair watched by the same
+//! epoll set (a byte written to one end makes the other readable);
+//! [`Lot::wake`] uses it too, for a server that stops.
+//!
 //! A lot made with [`Lot::for_one_thread`] is for a single waiting thread
 //! that serves each ready connection until it would block, then parks it
 //! again or releases it, before it waits again. There a socket stays
 //! watched while its connection is out ([`Watch::WhileReadable`]), and
 //! parking it again is no system call at all.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,7 +47,18 @@ pub struct Lot<T> {
     epoll: Epoll,
     watch: Watch,
     slots: Mutex<Slots<T>>,
+    /// Slots in use: connections parked, or out being served.
+    occupied: AtomicUsize,
+    /// Threads in a `wait` with no timeout (the lot was empty).
+    sleepers: AtomicUsize,
+    /// Written to wake a sleeper; `bell_rx` is in the epoll set.
+    bell_tx: UnixStream,
+    bell_rx: UnixStream,
 }
+
+/// The token of the wake-up socket: no slot has it (slots are numbered
+/// from 0 and there are fewer than `u32::MAX` of them).
+const BELL: u64 = u64::MAX;
 
 struct Slots<T> {
     entries: Vec<Entry<T>>,
@@ -72,14 +92,36 @@ impl<T: AsFd> Lot<T> {
     }
 
     fn watching(watch: Watch) -> io::Result<Lot<T>> {
+        let epoll = Epoll::new()?;
+        let (bell_tx, bell_rx) = UnixStream::pair()?;
+        bell_tx.set_nonblocking(true)?;
+        bell_rx.set_nonblocking(true)?;
+        // One-shot, whatever the lot's mode: each byte wakes one waiter.
+        epoll.add(&bell_rx, BELL, Watch::Once)?;
         Ok(Lot {
-            epoll: Epoll::new()?,
+            epoll,
             watch,
             slots: Mutex::new(Slots {
                 entries: Vec::new(),
                 free: Vec::new(),
             }),
+            occupied: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
+            bell_tx,
+            bell_rx,
         })
+    }
+
+    /// Wakes one thread waiting in [`Lot::wait`] (or the next one to
+    /// wait). Each call wakes one: to wake `n` threads, call it `n` times.
+    pub fn wake(&self) {
+        // Non-blocking: if the socket is full, wake-ups are pending anyway.
+        let _ = (&self.bell_tx).write(&[1]);
+    }
+
+    /// A slot was given up.
+    fn vacated(&self) {
+        self.occupied.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn lock(&self) -> MutexGuard<'_, Slots<T>> {
@@ -108,11 +150,23 @@ impl<T: AsFd> Lot<T> {
             return Err(item);
         }
         entry.parked = Some(item);
+        drop(slots);
+        // The first connection in an empty lot: a waiter may be sleeping
+        // with no timeout, and this connection's deadlines need its sweeps.
+        // (SeqCst, with `wait`'s store to `sleepers` and load of
+        // `occupied`: one of the two sees the other's store.)
+        if self.occupied.fetch_add(1, Ordering::SeqCst) == 0
+            && self.sleepers.load(Ordering::SeqCst) > 0
+        {
+            self.wake();
+        }
         Ok(())
     }
 
     /// Waits until parked connections are readable, or `timeout`; takes up
-    /// to `max` of them out of the lot, each with its ticket.
+    /// to `max` of them out of the lot, each with its ticket. While the lot
+    /// is empty, waits with no timeout, until a connection is parked or
+    /// [`Lot::wake`] is called. May return with nothing, having been woken.
     pub fn wait(
         &self,
         out: &mut Vec<(Ticket, T)>,
@@ -120,14 +174,34 @@ impl<T: AsFd> Lot<T> {
         timeout: Duration,
     ) -> io::Result<()> {
         let mut ready = [Ready { token: 0 }; MAX_EVENTS];
-        let n = self
+        let ready = &mut ready[..max.clamp(1, MAX_EVENTS)];
+        let mut asleep = false;
+        if self.occupied.load(Ordering::SeqCst) == 0 {
+            self.sleepers.fetch_add(1, Ordering::SeqCst);
+            // Look again after saying so: see `park`.
+            asleep = self.occupied.load(Ordering::SeqCst) == 0;
+            if !asleep {
+                self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let waited = self
             .epoll
-            .wait(&mut ready[..max.clamp(1, MAX_EVENTS)], timeout)?;
+            .wait(ready, if asleep { Duration::MAX } else { timeout });
+        if asleep {
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        }
+        let n = waited?;
         if n == 0 {
             return Ok(());
         }
         let mut slots = self.lock();
         for r in &ready[..n] {
+            if r.token == BELL {
+                // One byte, one waiter woken; the next byte wakes another.
+                let _ = (&self.bell_rx).read(&mut [0u8]);
+                let _ = self.epoll.rearm(&self.bell_rx, BELL);
+                continue;
+            }
             let (index, generation) = index_of(r.token);
             if let Some(e) = slots.entries.get_mut(index)
                 && e.generation == generation
@@ -148,6 +222,7 @@ impl<T: AsFd> Lot<T> {
         if self.watch == Watch::Once && self.epoll.rearm(&item.as_fd(), ticket.0).is_err() {
             let _ = self.epoll.remove(&item.as_fd());
             slots.free.push(index);
+            self.vacated();
             return Err(item);
         }
         slots.entries[index].parked = Some(item);
@@ -160,6 +235,7 @@ impl<T: AsFd> Lot<T> {
         let _ = self.epoll.remove(&item.as_fd());
         let (index, _) = index_of(ticket.0);
         self.lock().free.push(index);
+        self.vacated();
     }
 
     /// The connection closed while it was out (closing its socket took it
@@ -167,6 +243,7 @@ impl<T: AsFd> Lot<T> {
     pub fn vacate(&self, ticket: Ticket) {
         let (index, _) = index_of(ticket.0);
         self.lock().free.push(index);
+        self.vacated();
     }
 
     /// Looks at every parked connection (under the lot's lock: `leave`
@@ -183,6 +260,7 @@ impl<T: AsFd> Lot<T> {
                 let item = entry.parked.take().expect("checked above");
                 let _ = self.epoll.remove(&item.as_fd());
                 free.push(index);
+                self.vacated();
                 left.push(item);
             }
         }
@@ -196,6 +274,8 @@ mod tests {
     use crate::ch05_concurrency::epoll::tests::pair;
     use std::io::Write;
     use std::net::TcpStream;
+    use std::sync::{Arc, mpsc};
+    use std::thread;
 
     #[test]
     fn a_ready_connection_is_taken_once_and_its_slot_is_reused_safely() {
@@ -244,6 +324,47 @@ mod tests {
         c1.write_all(b"y").unwrap();
         lot.wait(&mut out, 8, Duration::from_secs(5)).unwrap();
         assert_eq!(out.len(), 1);
+    }
+
+    /// Runs `lot.wait` on another thread; its result (how many it took)
+    /// comes back on the channel.
+    fn waiting(lot: &Arc<Lot<TcpStream>>, timeout: Duration) -> mpsc::Receiver<usize> {
+        let (tx, rx) = mpsc::channel();
+        let lot = lot.clone();
+        thread::spawn(move || {
+            let mut out = Vec::new();
+            lot.wait(&mut out, 8, timeout).unwrap();
+            let _ = tx.send(out.len());
+        });
+        rx
+    }
+
+    #[test]
+    fn an_empty_lot_waits_without_a_timeout_until_a_connection_is_parked() {
+        let lot = Arc::new(Lot::<TcpStream>::new().unwrap());
+        let done = waiting(&lot, Duration::from_millis(1));
+        // With nothing to time out, the 1 ms timeout is not used: still
+        // waiting long after it.
+        assert!(done.recv_timeout(Duration::from_millis(200)).is_err());
+        let (_c, s) = pair();
+        lot.park(s).unwrap();
+        // Woken by the parking (the connection has sent nothing).
+        assert_eq!(done.recv_timeout(Duration::from_secs(5)), Ok(0));
+        // Not empty any more: the timeout counts again.
+        let done = waiting(&lot, Duration::from_millis(1));
+        assert_eq!(done.recv_timeout(Duration::from_secs(5)), Ok(0));
+    }
+
+    #[test]
+    fn each_wake_wakes_one_waiter() {
+        let lot = Arc::new(Lot::<TcpStream>::new().unwrap());
+        let a = waiting(&lot, Duration::from_millis(1));
+        let b = waiting(&lot, Duration::from_millis(1));
+        lot.wake();
+        lot.wake();
+        for done in [a, b] {
+            assert_eq!(done.recv_timeout(Duration::from_secs(5)), Ok(0));
+        }
     }
 
     #[test]

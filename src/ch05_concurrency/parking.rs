@@ -236,13 +236,18 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         }
     }
 
-    /// Stops the loops and the watchdog (they notice within a poll
-    /// interval).
+    /// Stops the loops and the watchdog.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         let (lock, cv) = &self.stopped;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
         cv.notify_all();
+        // Loops asleep on an empty lot wait with no timeout: one wake-up
+        // for each (a busy loop notices at the end of its turn).
+        let loops = self.loops.lock().unwrap_or_else(|e| e.into_inner()).len();
+        for _ in 0..loops {
+            self.lot.wake();
+        }
     }
 
     fn event_loop(&self, me: &Arc<LoopState<G>>) {

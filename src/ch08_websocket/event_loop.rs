@@ -37,7 +37,8 @@
 //! the queued bytes go first, within the write timeout. The timers a
 //! blocking reader gets from its read timeout (the idle ping, the close
 //! timeout) come from a sweep of the parked connections every
-//! [`SWEEP_INTERVAL`] ([`WebSocket::tick`]).
+//! [`SWEEP_INTERVAL`] ([`WebSocket::tick`]); with none parked, the loop
+//! sleeps until one is ([`Lot::wait`]).
 //!
 //! Only handlers that answer each message by itself fit here (the echo);
 //! a handler that blocks, or reads messages at its own pace (the hello
