@@ -130,6 +130,8 @@ impl Inner {
         if let Next::Thread = self.serve(&mut conn) {
             return self.to_thread(conn);
         }
+        // Parked, it keeps no read buffer (the loop lends one each turn).
+        conn.ws.return_buffer(&mut Vec::new());
         if let Err(conn) = self.lot.park(conn) {
             self.to_thread(conn);
         }
@@ -137,6 +139,8 @@ impl Inner {
 
     fn run(self: Arc<Inner>) {
         let mut ready: Vec<(Ticket, Conn)> = Vec::with_capacity(MAX_EVENTS);
+        // The read buffer lent to each connection for its turn.
+        let mut spare = Vec::new();
         let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
         loop {
             let timeout = next_sweep.saturating_duration_since(Instant::now());
@@ -147,7 +151,7 @@ impl Inner {
             }
             let now = Instant::now();
             for (ticket, conn) in ready.drain(..) {
-                self.ready(ticket, conn, now);
+                self.ready(ticket, conn, now, &mut spare);
             }
             if now >= next_sweep {
                 self.sweep(now);
@@ -156,11 +160,14 @@ impl Inner {
         }
     }
 
-    /// A parked connection became readable: its turn.
-    fn ready(self: &Arc<Inner>, ticket: Ticket, mut conn: Conn, now: Instant) {
+    /// A parked connection became readable: its turn, with the loop's
+    /// read buffer.
+    fn ready(self: &Arc<Inner>, ticket: Ticket, mut conn: Conn, now: Instant, spare: &mut Vec<u8>) {
         conn.ws.begin_turn(now);
+        conn.ws.borrow_buffer(spare);
         match self.serve(&mut conn) {
             Next::Park => {
+                conn.ws.return_buffer(spare);
                 if let Err(conn) = self.lot.park_again(ticket, conn) {
                     self.to_thread(conn);
                 }

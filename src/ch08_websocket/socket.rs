@@ -632,6 +632,36 @@ impl<S: Read + Write> WebSocket<S> {
         Ok(())
     }
 
+    /// Between an event loop's turns: gives its read buffer to `spare` if
+    /// it holds no unread bytes (or frees it, if `spare` already has one).
+    /// A loop serves one connection at a time, so it needs one buffer, not
+    /// one per connection: lent at the start of a turn
+    /// ([`WebSocket::borrow_buffer`]), given back at the end. An idle
+    /// WebSocket then keeps no read buffer at all (16 KiB each, otherwise).
+    pub fn return_buffer(&mut self, spare: &mut Vec<u8>) {
+        if self.start != self.end {
+            return; // part of a frame: it stays with its connection
+        }
+        if spare.is_empty() {
+            std::mem::swap(&mut self.buf, spare);
+        } else {
+            self.buf = Vec::new();
+        }
+        self.start = 0;
+        self.end = 0;
+    }
+
+    /// At the start of a turn: takes `spare` as its read buffer if it has
+    /// none (see [`WebSocket::return_buffer`]). With none to take, the
+    /// next read allocates one.
+    pub fn borrow_buffer(&mut self, spare: &mut Vec<u8>) {
+        if self.buf.is_empty() {
+            std::mem::swap(&mut self.buf, spare);
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     /// Back to blocking mode, for a thread of its own: sends what is
     /// queued, and closes TCP if the connection ended while parked.
     pub fn unpark(&mut self) {
@@ -1052,6 +1082,33 @@ mod tests {
             Config::default(),
         );
         (ws, output)
+    }
+
+    #[test]
+    fn a_lent_read_buffer_serves_any_split_of_the_stream() {
+        // As an event loop does: a read buffer lent for each turn, given
+        // back after it (kept only while part of a frame is in it).
+        let mut rng = Rng::new();
+        let mut input = Vec::new();
+        let mut sent = Vec::new();
+        for _ in 0..40 {
+            let len = rng.range(0, 70_000);
+            let data = rng.bytes(len);
+            frame::encode(true, OpCode::Binary, &data, Some([9, 8, 7, 6]), &mut input);
+            sent.push(Message::Binary(data));
+        }
+        let (mut ws, _) = scripted(input, 5000);
+        let mut spare = Vec::new();
+        ws.return_buffer(&mut spare);
+        assert!(ws.buf.is_empty() && !spare.is_empty());
+        for want in sent {
+            ws.borrow_buffer(&mut spare);
+            assert_eq!(ws.read_message().unwrap(), Some(want));
+            ws.return_buffer(&mut spare);
+            if ws.start == ws.end {
+                assert!(ws.buf.is_empty(), "an idle connection keeps no buffer");
+            }
+        }
     }
 
     #[test]
