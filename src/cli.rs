@@ -179,21 +179,21 @@ impl Args {
         }
     }
 
-    /// A positive number of seconds (fractions allowed: tests use `0.3`),
-    /// or `default` when absent. Zero, negative or absurd values are a
+    /// A duration ([`parse_duration`]: `5`, `0.3`, `250ms`, `2s`), or
+    /// `default` when absent. Zero, negative, tiny or absurd values are a
     /// usage error (a zero timeout would mean "no timeout" to `std::net`).
-    pub fn seconds(&mut self, name: &str, default: Duration) -> Duration {
-        self.seconds_opt(name).unwrap_or(default)
+    pub fn duration(&mut self, name: &str, default: Duration) -> Duration {
+        self.duration_opt(name).unwrap_or(default)
     }
 
-    /// [`Args::seconds`] for a flag whose absence means something of its
+    /// [`Args::duration`] for a flag whose absence means something of its
     /// own (not one default value): `None` when absent.
-    pub fn seconds_opt(&mut self, name: &str) -> Option<Duration> {
-        let v: f64 = self.parsed_opt(name)?;
-        if !(v.is_finite() && v > 0.0 && v < 1e6) {
-            self.fail(format!("{name} must be a positive number of seconds"));
+    pub fn duration_opt(&mut self, name: &str) -> Option<Duration> {
+        let v = self.value(name)?;
+        match parse_duration(&v) {
+            Ok(d) => Some(d),
+            Err(e) => self.fail(format!("invalid value for {name}: {e}")),
         }
-        Some(Duration::from_secs_f64(v))
     }
 
     /// `--addr HOST:PORT`, resolved to one socket address. Port 0 asks the
@@ -311,6 +311,37 @@ pub fn bind_or_exit(prog: &str, addr: SocketAddr) -> TcpListener {
     }
 }
 
+/// The shortest duration a flag accepts: below it, a timeout is a typo
+/// (and below a nanosecond, zero).
+pub const MIN_DURATION: Duration = Duration::from_millis(1);
+/// The longest: about eleven days.
+pub const MAX_DURATION: Duration = Duration::from_secs(1_000_000);
+
+/// Parses a duration in seconds (`5`, `0.25`) or with a unit (`250ms`,
+/// `2s`), between [`MIN_DURATION`] and [`MAX_DURATION`].
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    let secs = num.trim().parse::<f64>().ok().map(|v| v * scale);
+    match secs {
+        Some(v)
+            if v.is_finite()
+                && v >= MIN_DURATION.as_secs_f64()
+                && v < MAX_DURATION.as_secs_f64() =>
+        {
+            Ok(Duration::from_secs_f64(v))
+        }
+        _ => Err(format!(
+            "`{s}` is not a duration from 1ms to 1000000s (seconds, or e.g. 250ms)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +379,19 @@ mod tests {
             .collect();
         assert_eq!(columns.len(), 4, "{help}");
         assert!(columns.iter().all(|&c| c == columns[0]), "{help}");
+    }
+
+    #[test]
+    fn durations_in_seconds_or_with_a_unit_and_never_zero() {
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        for bad in [
+            "0", "-1", "1e-10", "0.5ms", "inf", "NaN", "1e20", "soon", "", "ms",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Server {
     pub addr: SocketAddr,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread collecting stderr: it ends when the server does.
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -75,7 +77,7 @@ impl Server {
                 }
             });
         }
-        {
+        let stderr_reader = {
             let err_buf = err_buf.clone();
             thread::spawn(move || {
                 let mut r = stderr;
@@ -86,8 +88,8 @@ impl Server {
                     }
                     err_buf.lock().unwrap().extend_from_slice(&chunk[..n]);
                 }
-            });
-        }
+            })
+        };
         let addr = match rx.recv_timeout(START_TIMEOUT) {
             Ok(a) => a,
             Err(_) => {
@@ -108,6 +110,7 @@ impl Server {
             addr,
             stdout: out_buf,
             stderr: err_buf,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -143,6 +146,20 @@ impl Server {
     /// Waits up to `timeout` for the server to exit; `None` if it did not
     /// (it is then killed).
     pub fn wait_exit(mut self, timeout: Duration) -> Option<ExitStatus> {
+        self.exit(timeout)
+    }
+
+    /// [`Server::wait_exit`], and all the server wrote to stderr.
+    pub fn wait_exit_with_stderr(mut self, timeout: Duration) -> (Option<ExitStatus>, String) {
+        let status = self.exit(timeout);
+        // The server is gone, so its stderr is closed: the reader ends.
+        if let Some(r) = self.stderr_reader.take() {
+            let _ = r.join();
+        }
+        (status, self.stderr_text())
+    }
+
+    fn exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take().expect("running");
         let pid = child.id();
         let (tx, rx) = mpsc::channel();

@@ -1022,6 +1022,8 @@ fn bad_command_lines_exit_2() {
         &["--idle-timeout", "soon"],
         &["--idle-timeout", "0"],
         &["--idle-timeout", "inf"],
+        &["--idle-timeout", "1e-10"],
+        &["--head-timeout", "0.5ms"],
         &["--max-connections", "-1"],
         &["--max-connections", "0"],
         &["--bogus"],

@@ -454,9 +454,27 @@ fn bad_command_lines_exit_2() {
         &["ftp://x/y"][..],
         &[][..],
         &["http://127.0.0.1:1/x", "--bogus"][..],
+        // Too long for a Duration (this one used to panic), too short to be
+        // anything but zero.
+        &["http://127.0.0.1:1/x", "--timeout", "1e300"][..],
+        &["http://127.0.0.1:1/x", "--timeout", "1e-10"][..],
     ] {
         let o = run_client(DOWNLOAD, args, b"", TIMEOUT);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+    for args in [
+        &["Cargo.toml", "http://127.0.0.1:1/x", "--timeout", "1e300"][..],
+        &[
+            "Cargo.toml",
+            "http://127.0.0.1:1/x",
+            "--expect-timeout",
+            "0",
+        ][..],
+    ] {
+        let o = run_client(UPLOAD, args, b"", TIMEOUT);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("timeout"), "{args:?}: {err}");
     }
 }
 
@@ -566,6 +584,35 @@ fn upload_over_the_limit_is_refused_before_a_body_byte_is_sent() {
         0,
         "something was left behind"
     );
+}
+
+#[test]
+fn an_early_answer_is_reported_even_after_the_server_resets() {
+    // A server refusing a body part-way answers and closes; closing with
+    // the body unread makes its kernel send a reset. The client's write
+    // then fails, but the answer had already arrived: it is what the user
+    // must see, not "connection reset".
+    let (base, _rx) = scripted_server(|_, _, s| {
+        let mut some = [0u8; 4096];
+        let _ = s.read(&mut some);
+        let _ = s.write_all(
+            b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        // Dropped with the rest of the body unread: a reset.
+    });
+    let local = TempDir::new("local");
+    let src = local.join("big.bin");
+    fs::write(&src, Rng::new().bytes(8 << 20)).unwrap();
+    let url = format!("{base}/uploads/big.bin");
+    let o = run_client(
+        UPLOAD,
+        &[src.to_str().unwrap(), &url, "--no-expect"],
+        b"",
+        TIMEOUT,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("413"), "{err}");
 }
 
 #[test]

@@ -629,6 +629,36 @@ fn server_pings_a_silent_client_then_closes_with_1001() {
 }
 
 #[test]
+fn sigterm_with_a_peer_that_never_answers_the_close_still_ends_it_in_time() {
+    // The peer reads our 1001 and says nothing: the close timeout gives it
+    // up and closes TCP, within shutdown's wait, so the server reports
+    // nothing left open.
+    let server = echo_server();
+    let (mut s, _) = raw_open(server.addr, &[]);
+    // One echo, so the connection is in the event loop before the signal.
+    let mut hi = Vec::new();
+    wirebook::ch08_websocket::frame::encode(
+        true,
+        wirebook::ch08_websocket::frame::OpCode::Text,
+        b"hi",
+        Some([1, 2, 3, 4]),
+        &mut hi,
+    );
+    s.write_all(&hi).unwrap();
+    let mut echo = [0u8; 4];
+    s.read_exact(&mut echo).unwrap();
+    server.signal(SIGTERM);
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(&close, &[0x88, 0x16, 0x03, 0xe9], "a 1001 close frame");
+    let (status, err) = server.wait_exit_with_stderr(Duration::from_secs(15));
+    let status = status.expect("the server exits after SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    assert!(!err.contains("did not finish closing"), "{err}");
+    drop(s);
+}
+
+#[test]
 fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
     // After the 101 a WebSocket is not the HTTP server's connection any
     // more: its drain does not see it. The server must still say goodbye

@@ -39,7 +39,7 @@ fn main() {
         Ok(t) => t,
         Err(e) => args.fail(format!("invalid value `{v}` for --type: {e}")),
     });
-    let timeout = args.seconds("--timeout", defaults.timeout);
+    let timeout = args.duration("--timeout", defaults.timeout);
     let retries: u32 = args.parsed("--retries", defaults.retries);
     let trace = args.flag("--trace");
     let name = args.positional("NAME");

@@ -36,12 +36,12 @@ fn main() {
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let message = args.value("--message");
-    let timeout = args.seconds("--timeout", std::time::Duration::from_secs(5));
+    let timeout = args.duration("--timeout", std::time::Duration::from_secs(5));
     let trace = args.flag("--trace");
     let load = args.flag("--load");
     let connections: usize = args.parsed("--connections", 16);
     let size: usize = args.parsed("--size", 64);
-    let duration = args.seconds("--duration", std::time::Duration::from_secs(5));
+    let duration = args.duration("--duration", std::time::Duration::from_secs(5));
     if connections == 0 || size == 0 {
         args.fail("--connections and --size must be at least 1");
     }

@@ -29,7 +29,7 @@ fn main() {
     let defaults = EchoConfig::default();
     let addr = args.addr("127.0.0.1:8888");
     let mode: Mode = args.parsed("--mode", defaults.mode);
-    let timeout: Duration = args.seconds("--timeout", defaults.timeout);
+    let timeout: Duration = args.duration("--timeout", defaults.timeout);
     let buffer: usize = args.parsed("--buffer", defaults.buffer);
     let max_clients: usize = args.parsed("--max-clients", defaults.max_clients);
     let trace = args.flag("--trace");

@@ -34,7 +34,7 @@ fn main() {
         Ok(n) => n,
         Err(e) => args.fail(format!("invalid value `{v}` for --size: {e}")),
     });
-    let timeout: Duration = args.seconds("--timeout", defaults.timeout);
+    let timeout: Duration = args.duration("--timeout", defaults.timeout);
     let retries: u32 = args.parsed("--retries", defaults.retries);
     let trace = args.flag("--trace");
     if message.is_some() && size.is_some() {

@@ -25,8 +25,8 @@ fn main() {
     let addr = args.addr("127.0.0.1:8888");
     let trace = args.flag("--trace");
     let quiet = args.flag("--quiet");
-    let read_timeout = args.seconds("--read-timeout", server::READ_TIMEOUT);
-    let request_timeout = args.seconds("--request-timeout", server::REQUEST_TIMEOUT);
+    let read_timeout = args.duration("--read-timeout", server::READ_TIMEOUT);
+    let request_timeout = args.duration("--request-timeout", server::REQUEST_TIMEOUT);
     args.finish();
     if trace {
         wirebook::trace::enable();

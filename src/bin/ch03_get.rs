@@ -36,7 +36,7 @@ fn main() {
     let include = args.flag("-i") | args.flag("--include");
     let trace = args.flag("--trace");
     let max_redirects: usize = args.parsed("--max-redirects", client::MAX_REDIRECTS);
-    let timeout = args.seconds_opt("--timeout");
+    let timeout = args.duration_opt("--timeout");
     let url = args.positional("URL");
     args.finish();
     if trace {

@@ -30,7 +30,7 @@ fn main() {
         .or_else(|| args.value("-o"))
         .map(PathBuf::from);
     let resume = args.flag("--continue") | args.flag("-c");
-    let timeout: f64 = args.parsed("--timeout", 30.0);
+    let timeout = args.duration("--timeout", Duration::from_secs(30));
     let quiet = args.flag("--quiet");
     if args.flag("--trace") {
         wirebook::trace::enable();
@@ -49,16 +49,12 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if !(timeout.is_finite() && timeout > 0.0) {
-        eprintln!("ch07_download: error: --timeout must be a positive number");
-        std::process::exit(2);
-    }
     let opts = DownloadOptions {
         url,
         output,
         resume,
         client: Config {
-            read_timeout: Duration::from_secs_f64(timeout),
+            read_timeout: timeout,
             ..Config::default()
         },
         quiet,

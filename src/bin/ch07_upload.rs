@@ -26,19 +26,14 @@ fn main() {
     args.handle_help();
     let chunked = args.flag("--chunked");
     let no_expect = args.flag("--no-expect");
-    let expect: f64 = args.parsed("--expect-timeout", DEFAULT_EXPECT_TIMEOUT.as_secs_f64());
-    let timeout: f64 = args.parsed("--timeout", 30.0);
+    let expect = args.duration("--expect-timeout", DEFAULT_EXPECT_TIMEOUT);
+    let timeout = args.duration("--timeout", Duration::from_secs(30));
     if args.flag("--trace") {
         wirebook::trace::enable();
     }
     let file = PathBuf::from(args.positional("FILE"));
     let url = args.positional("URL");
     args.finish();
-    let positive = |x: f64| x.is_finite() && x > 0.0;
-    if !positive(expect) || !positive(timeout) {
-        eprintln!("ch07_upload: error: timeouts must be positive numbers of seconds");
-        std::process::exit(2);
-    }
     let url = match Url::parse(&url) {
         Ok(u) if u.http_parts().is_ok() => u,
         Ok(u) => {
@@ -54,9 +49,9 @@ fn main() {
     let opts = UploadOptions {
         url,
         chunked,
-        expect_timeout: (!no_expect).then(|| Duration::from_secs_f64(expect)),
+        expect_timeout: (!no_expect).then_some(expect),
         client: Config {
-            read_timeout: Duration::from_secs_f64(timeout),
+            read_timeout: timeout,
             ..Config::default()
         },
     };

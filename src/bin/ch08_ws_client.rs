@@ -26,7 +26,7 @@ fn main() {
     args.handle_help();
     let trace = args.flag("--trace");
     let protocol = args.value("--protocol");
-    let timeout = args.seconds("--timeout", Duration::from_secs(10));
+    let timeout = args.duration("--timeout", Duration::from_secs(10));
     let url = args.positional("URL");
     args.finish();
     if trace {

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use wirebook::ch05_concurrency::cli::{ServerArgs, parse_duration};
+use wirebook::ch05_concurrency::cli::ServerArgs;
 use wirebook::ch08_websocket::handshake::DEFAULT_MAX_SOCKETS;
 use wirebook::ch08_websocket::live::run_server;
 use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy, echo_service};
@@ -36,11 +36,8 @@ fn main() {
     ));
     let sa = ServerArgs::parse(&mut args, "127.0.0.1:8765");
     let mut socket = d;
-    if let Some(v) = args.value("--ping-interval") {
-        match parse_duration(&v) {
-            Ok(t) => socket.ping_interval = Some(t),
-            Err(e) => args.fail(format!("invalid value for --ping-interval: {e}")),
-        }
+    if let Some(t) = args.duration_opt("--ping-interval") {
+        socket.ping_interval = Some(t);
     }
     socket.max_message = args.parsed("--max-message", socket.max_message);
     if socket.max_message == 0 {

@@ -19,7 +19,7 @@ fn main() {
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let list = args.flag("--list");
-    let timeout = args.seconds("--timeout", check::CHECK_TIMEOUT);
+    let timeout = args.duration("--timeout", check::CHECK_TIMEOUT);
     let chapter = args.positional("CHAPTER (ch01 … ch09)");
     let Some(checks) = check::chapter(&chapter) else {
         args.fail(format!(

@@ -28,10 +28,10 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::date;
+use super::framing::BodyKind;
 use super::framing::{host_problem, request_body_kind};
 use super::head::{HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, parse_request};
 use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
-use crate::ch03_urls_and_clients::body::BodyKind;
 use crate::trace::{self, Dir};
 
 /// Longest wait for any single read or write (RFC 9110 leaves timeouts to

@@ -23,89 +23,9 @@ pub const MAX_CHUNK_LINE: usize = 4096;
 /// Most bytes of trailer fields after the last chunk.
 pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
 
-/// Where a body ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// No body at all (a GET without Content-Length, a 204, a HEAD response).
-    Empty,
-    /// Exactly this many bytes.
-    Length(u64),
-    /// The chunked transfer coding.
-    Chunked,
-    /// Until the peer closes the connection (responses only).
-    UntilClose,
-}
-
-/// A framing error: the message cannot be delimited safely, so the
-/// connection must be closed after answering (RFC 9112 §6.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FramingError {
-    /// `Content-Length` is not a decimal number, or several differ (400).
-    BadContentLength,
-    /// Both `Transfer-Encoding` and `Content-Length` (400 for a request).
-    BothLengthAndEncoding,
-    /// A transfer coding other than `chunked` (501 for a request).
-    UnsupportedEncoding(String),
-    /// Malformed chunked data.
-    BadChunk(&'static str),
-}
-
-impl FramingError {
-    /// The status a server answers a request with this error with.
-    pub fn status(&self) -> u16 {
-        match self {
-            FramingError::UnsupportedEncoding(_) => 501,
-            _ => 400,
-        }
-    }
-}
-
-impl std::fmt::Display for FramingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FramingError::BadContentLength => f.write_str("invalid Content-Length"),
-            FramingError::BothLengthAndEncoding => {
-                f.write_str("both Transfer-Encoding and Content-Length")
-            }
-            FramingError::UnsupportedEncoding(e) => {
-                write!(f, "unsupported transfer coding `{e}`")
-            }
-            FramingError::BadChunk(why) => write!(f, "malformed chunked body: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for FramingError {}
-
-impl From<FramingError> for io::Error {
-    fn from(e: FramingError) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, e)
-    }
-}
-
-/// The value of `Content-Length`, if present (RFC 9110 §8.6).
-///
-/// `1*DIGIT`, nothing else: no sign, no spaces inside, no hex. Several
-/// fields or a list (`5, 5`) are accepted only when every value is the same;
-/// differing values are an error, because two parsers that each picked a
-/// different one would disagree on where the next request starts.
-pub fn content_length(headers: &Headers) -> Result<Option<u64>, FramingError> {
-    let mut found: Option<u64> = None;
-    for v in headers.get_all("content-length") {
-        for part in v.split(',') {
-            let part = part.trim_matches([' ', '\t']);
-            if part.is_empty() || part.len() > 19 || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(FramingError::BadContentLength);
-            }
-            let n: u64 = part.parse().map_err(|_| FramingError::BadContentLength)?;
-            match found {
-                Some(prev) if prev != n => return Err(FramingError::BadContentLength),
-                _ => found = Some(n),
-            }
-        }
-    }
-    Ok(found)
-}
+// Where a body ends and the framing errors are chapter 2's: its server
+// already had to tell a request's body from the next request.
+pub use crate::ch02_http_by_hand::framing::{BodyKind, FramingError, content_length};
 
 /// How a response body is delimited (RFC 9112 §6.3), given the request's
 /// method and the response's status and fields.

@@ -328,7 +328,8 @@ pub fn request(mut req: Request, cfg: &Config) -> Result<Response, Error> {
     }
 }
 
-/// Resolves and connects, trying each address in turn.
+/// Resolves and connects, trying each address in turn. The socket comes
+/// with `cfg.read_timeout` on every read and write: no wait is unbounded.
 pub fn connect(host: &str, port: u16, cfg: &Config) -> Result<TcpStream, Error> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
@@ -337,7 +338,11 @@ pub fn connect(host: &str, port: u16, cfg: &Config) -> Result<TcpStream, Error> 
     let mut last = None;
     for a in &addrs {
         match TcpStream::connect_timeout(a, cfg.connect_timeout) {
-            Ok(s) => return Ok(s),
+            Ok(s) => {
+                s.set_read_timeout(Some(cfg.read_timeout))?;
+                s.set_write_timeout(Some(cfg.read_timeout))?;
+                return Ok(s);
+            }
             Err(e) if is_timeout(&e) => last = Some(Error::Timeout("connection")),
             Err(e) => last = Some(Error::Connect(a.to_string(), e)),
         }
@@ -359,8 +364,6 @@ pub fn send(req: &mut Request, cfg: &Config) -> Result<Response, Error> {
         .map_err(|e| Error::Unfetchable(url_text.clone(), e))?;
     let mut stream = connect(&parts.connect_host, parts.port, cfg)?;
     let peer = stream.peer_addr()?;
-    stream.set_read_timeout(Some(cfg.read_timeout))?;
-    stream.set_write_timeout(Some(cfg.read_timeout))?;
     trace::note(peer, format!("connected for {url_text}"));
 
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, parts.target).into_bytes();

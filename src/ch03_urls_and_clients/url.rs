@@ -217,9 +217,8 @@ fn parse_authority(s: &str) -> Result<Authority, UrlError> {
             Err(_) => Host::Name(h.to_ascii_lowercase()),
         },
     };
-    let port = (!port.is_empty()).then_some(port);
-    let port = match port {
-        None | Some("") => None,
+    let port = match (!port.is_empty()).then_some(port) {
+        None => None,
         Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(
             p.parse::<u16>()
                 .map_err(|_| UrlError::BadPort(p.to_string()))?,
@@ -484,7 +483,8 @@ mod tests {
     fn a_host_is_read_as_the_host_field_is() {
         // One grammar for both (chapter 2's split_host_port): whatever a
         // server accepts in `Host`, a URL accepts in its authority, and the
-        // other way round.
+        // other way round. (Except that a URL is for connecting: its port
+        // must fit in 16 bits; see the end.)
         for (hostport, ok) in [
             ("example.com", true),
             ("example.com:8080", true),
@@ -503,6 +503,10 @@ mod tests {
             let url = format!("http://{hostport}/");
             assert_eq!(Url::parse(&url).is_ok(), ok, "{url}");
         }
+        // `port = *DIGIT` (RFC 3986 §3.2.3): a valid `Host`, but no port
+        // to connect to.
+        assert!(is_valid_host("x:99999"));
+        assert!(Url::parse("http://x:99999/").is_err());
     }
 
     #[test]

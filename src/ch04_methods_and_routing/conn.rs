@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use super::framing::{Expectation, expectation, host_problem, request_body_kind, wants_keep_alive};
 use super::parse::parse_request_head;
 use super::request::{Request, RequestBody};
-use super::response::{Body, Response, UpgradeFn, Upgraded};
-use super::send::{ONE_WRITE_MAX, ReplyTo, Sent, write_response};
+use super::response::{Response, UpgradeFn, Upgraded};
+use super::send::{ReplyTo, Sent, may_take_long, write_response};
 use super::{Method, Service};
 use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, RequestHead, Version};
@@ -142,7 +142,8 @@ pub trait Supervisor: Sync {
         let _ = entry;
     }
     /// This thread is about to wait for the client for what may be long:
-    /// send a large body, or wait for body bytes that have not arrived.
+    /// send a large body, wait for body bytes that have not arrived, or
+    /// linger for the last bytes of a client answered with an error.
     /// An event loop hands its other connections to another thread first
     /// (chapter 5's `parking`).
     fn may_block(&self) {}
@@ -268,8 +269,8 @@ pub fn recv_now(stream: &TcpStream, buf: &mut [u8], peek: bool) -> io::Result<us
     }
 }
 
-/// Elsewhere the server never parks a connection (it has no epoll), so
-/// this is never called.
+/// Elsewhere: "nothing yet", and the caller reads the blocking way (the
+/// server never parks a connection there: it has no epoll).
 #[cfg(not(target_os = "linux"))]
 pub fn recv_now(_stream: &TcpStream, _buf: &mut [u8], _peek: bool) -> io::Result<usize> {
     Err(io::ErrorKind::WouldBlock.into())
@@ -341,6 +342,17 @@ impl BufRead for BodySource<'_, '_, '_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if !self.inbuf.is_empty() {
             return Ok(self.inbuf.data());
+        }
+        // Bytes that have arrived need no waiting: take them first, and
+        // hand an event loop's other connections on only when this client
+        // really has to be waited for.
+        match self.inbuf.read_now() {
+            Ok(n) => {
+                self.received += n as u64;
+                return Ok(self.inbuf.data());
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
         }
         self.sup.may_block();
         let waiting_since = Instant::now();
@@ -576,7 +588,10 @@ fn close_gently(stream: &TcpStream, sup: &dyn Supervisor) {
     } else if let Ok(s) = stream.try_clone() {
         // Chapter 2's lingering close: half-close, drain what the client
         // still sends (bounded), then close, so that a reset does not
-        // destroy the error response before the client reads it.
+        // destroy the error response before the client reads it. That
+        // waits for the client: an event loop hands its other
+        // connections on first.
+        sup.may_block();
         let _ = close_after_error(s);
     }
 }
@@ -1007,7 +1022,7 @@ fn serve_one(
         version,
         close,
     };
-    if may_take_long(&resp.body) {
+    if may_take_long(&resp, &to) {
         sup.may_block();
     }
     let result = write_response(&mut &*stream, &mut resp, &to, peer);
@@ -1044,18 +1059,6 @@ fn serve_one(
         Next::Close
     } else {
         Next::KeepGoing
-    }
-}
-
-/// Whether sending this body may have to wait for the client: more than
-/// one write's worth (a socket's buffer takes that much at once only if
-/// the client keeps reading), or a stream of unknown length.
-fn may_take_long(body: &Body) -> bool {
-    match body {
-        Body::Empty => false,
-        Body::Bytes(b) => b.len() > ONE_WRITE_MAX,
-        Body::File { len, .. } => *len > ONE_WRITE_MAX as u64,
-        Body::Stream(_) => true,
     }
 }
 

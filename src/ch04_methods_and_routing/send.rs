@@ -179,6 +179,22 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
+/// Whether sending `resp` may have to wait for the client: a body that
+/// goes out at all (not for HEAD, 101, 1xx, 204 or 304) and is more than
+/// one write's worth (a socket's buffer takes that much at once only if the
+/// client keeps reading), or a stream of unknown length.
+pub fn may_take_long(resp: &Response, to: &ReplyTo) -> bool {
+    if to.head_request || resp.status == 101 || status_has_no_body(resp.status) {
+        return false;
+    }
+    match &resp.body {
+        Body::Empty => false,
+        Body::Bytes(b) => b.len() > ONE_WRITE_MAX,
+        Body::File { len, .. } => *len > ONE_WRITE_MAX as u64,
+        Body::Stream(_) => true,
+    }
+}
+
 /// Writes `resp` (head and body) to `out`. A `Body::File` goes out with
 /// [`FileSink::send_file`]: `sendfile(2)` when `out` is a TCP socket on
 /// Linux (`io::copy` no longer does that by itself: see [`super::sendfile`]).
@@ -270,6 +286,24 @@ mod tests {
         version: Version::Http11,
         close: false,
     };
+
+    #[test]
+    fn only_a_large_body_that_really_goes_out_may_take_long() {
+        let big = || Response::new(200).with(Body::Bytes(vec![b'x'; ONE_WRITE_MAX + 1]));
+        let head = ReplyTo {
+            head_request: true,
+            ..GET11
+        };
+        assert!(may_take_long(&big(), &GET11));
+        assert!(!may_take_long(&Response::text(200, "hi"), &GET11));
+        // Only the head goes out: HEAD, and statuses without a body.
+        assert!(!may_take_long(&big(), &head));
+        for status in [204, 304] {
+            let mut r = big();
+            r.status = status;
+            assert!(!may_take_long(&r, &GET11), "{status}");
+        }
+    }
 
     #[test]
     fn length_date_and_body_in_one_piece() {

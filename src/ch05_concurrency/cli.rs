@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::server::{Config, Server, ShutdownHandle, handle_signals};
 use crate::ch04_methods_and_routing::Service;
@@ -15,25 +14,8 @@ pub struct ServerArgs {
     pub config: Config,
 }
 
-/// Parses a duration in seconds (`5`, `0.25`) or with a unit (`250ms`,
-/// `2s`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (s, 1.0)
-    };
-    match num.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v * scale < 1e7 => {
-            Ok(Duration::from_secs_f64(v * scale))
-        }
-        _ => Err(format!(
-            "`{s}` is not a positive duration (seconds, or e.g. 250ms)"
-        )),
-    }
-}
+/// Chapter 5's flags take durations as every binary does.
+pub use crate::cli::parse_duration;
 
 impl ServerArgs {
     /// Takes `--addr`, `--threads`, `--max-connections`, `--idle-timeout`,
@@ -93,11 +75,8 @@ impl ServerArgs {
             ("--head-timeout", &mut config.head_timeout),
             ("--drain-timeout", &mut config.drain_timeout),
         ] {
-            if let Some(v) = args.value(flag) {
-                match parse_duration(&v) {
-                    Ok(t) => *slot = t,
-                    Err(e) => args.fail(format!("invalid value for {flag}: {e}")),
-                }
+            if let Some(t) = args.duration_opt(flag) {
+                *slot = t;
             }
         }
         config.quiet = args.flag("--quiet");

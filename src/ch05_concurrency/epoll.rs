@@ -145,7 +145,11 @@ impl Epoll {
     /// how many. A signal interrupting the wait counts as a timeout.
     pub fn wait(&self, out: &mut [Ready], timeout: Duration) -> io::Result<usize> {
         let mut events = [sys::EpollEvent { events: 0, data: 0 }; MAX_EVENTS];
-        let max = out.len().clamp(1, events.len());
+        let max = out.len().min(events.len());
+        if max == 0 {
+            // epoll_wait refuses 0; asking for 1 would lose the event.
+            return Ok(0);
+        }
         // Round up, so that a 0.5 ms deadline does not become a busy loop.
         let ms = if timeout == Duration::MAX {
             -1
@@ -215,8 +219,10 @@ pub(crate) mod tests {
         assert_eq!(got[0], Ready { token: 7 });
         // One-shot: still readable, but not reported again...
         assert_eq!(ep.wait(&mut got, Duration::from_millis(1)).unwrap(), 0);
-        // ... until re-armed, and then at once, because it is readable.
+        // ... until re-armed, and then at once, because it is readable
+        // (a wait with no room for it does not take it).
         ep.rearm(&server, 9).unwrap();
+        assert_eq!(ep.wait(&mut [], Duration::ZERO).unwrap(), 0);
         assert_eq!(ep.wait(&mut got, Duration::from_secs(5)).unwrap(), 1);
         assert_eq!(got[0], Ready { token: 9 });
         ep.remove(&server).unwrap();

@@ -19,7 +19,7 @@
 //! [`Lot::park`] wakes it: an idle server does not wake up to sweep
 //! nothing. The wake-up goes through a socket pair watched by the same
 //! epoll set (a byte written to one end makes the other readable);
-//! [`Lot::wake`] uses it too, for a server that stops.
+//! [`Lot::wake_all`] uses it too, for a server that stops.
 //!
 //! A lot made with [`Lot::for_one_thread`] is for a single waiting thread
 //! that serves each ready connection until it would block, then parks it
@@ -30,7 +30,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -51,6 +51,8 @@ pub struct Lot<T> {
     occupied: AtomicUsize,
     /// Threads in a `wait` with no timeout (the lot was empty).
     sleepers: AtomicUsize,
+    /// Set by [`Lot::wake_all`]: every `wait` returns at once.
+    waking_all: AtomicBool,
     /// Written to wake a sleeper; `bell_rx` is in the epoll set.
     bell_tx: UnixStream,
     bell_rx: UnixStream,
@@ -107,6 +109,7 @@ impl<T: AsFd> Lot<T> {
             }),
             occupied: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),
+            waking_all: AtomicBool::new(false),
             bell_tx,
             bell_rx,
         })
@@ -117,6 +120,14 @@ impl<T: AsFd> Lot<T> {
     pub fn wake(&self) {
         // Non-blocking: if the socket is full, wake-ups are pending anyway.
         let _ = (&self.bell_tx).write(&[1]);
+    }
+
+    /// Wakes every thread waiting in [`Lot::wait`], now and from now on:
+    /// `wait` returns at once (for a server that stops, whose threads
+    /// need not be counted: one that is about to wait is woken too).
+    pub fn wake_all(&self) {
+        self.waking_all.store(true, Ordering::SeqCst);
+        self.wake();
     }
 
     /// A slot was given up.
@@ -166,15 +177,19 @@ impl<T: AsFd> Lot<T> {
     /// Waits until parked connections are readable, or `timeout`; takes up
     /// to `max` of them out of the lot, each with its ticket. While the lot
     /// is empty, waits with no timeout, until a connection is parked or
-    /// [`Lot::wake`] is called. May return with nothing, having been woken.
+    /// [`Lot::wake`] is called. May return with nothing, having been woken
+    /// (or at once, for `max` 0).
     pub fn wait(
         &self,
         out: &mut Vec<(Ticket, T)>,
         max: usize,
         timeout: Duration,
     ) -> io::Result<()> {
+        if self.waking_all.load(Ordering::SeqCst) || max == 0 {
+            return Ok(());
+        }
         let mut ready = [Ready { token: 0 }; MAX_EVENTS];
-        let ready = &mut ready[..max.clamp(1, MAX_EVENTS)];
+        let ready = &mut ready[..max.min(MAX_EVENTS)];
         let mut asleep = false;
         if self.occupied.load(Ordering::SeqCst) == 0 {
             self.sleepers.fetch_add(1, Ordering::SeqCst);
@@ -198,7 +213,10 @@ impl<T: AsFd> Lot<T> {
         for r in &ready[..n] {
             if r.token == BELL {
                 // One byte, one waiter woken; the next byte wakes another.
-                let _ = (&self.bell_rx).read(&mut [0u8]);
+                // After `wake_all` the byte stays: it wakes every waiter.
+                if !self.waking_all.load(Ordering::SeqCst) {
+                    let _ = (&self.bell_rx).read(&mut [0u8]);
+                }
                 let _ = self.epoll.rearm(&self.bell_rx, BELL);
                 continue;
             }
@@ -238,8 +256,11 @@ impl<T: AsFd> Lot<T> {
         self.vacated();
     }
 
-    /// The connection closed while it was out (closing its socket took it
-    /// out of epoll): its slot is free for the next one.
+    /// The connection left while it was out: closed (closing its socket
+    /// took it out of epoll) or handed to a protocol upgrade (its socket
+    /// stays registered, disarmed, until it is closed: a one-shot
+    /// registration reports nothing until re-armed). Its slot is free for
+    /// the next one.
     pub fn vacate(&self, ticket: Ticket) {
         let (index, _) = index_of(ticket.0);
         self.lock().free.push(index);
@@ -365,6 +386,20 @@ mod tests {
         for done in [a, b] {
             assert_eq!(done.recv_timeout(Duration::from_secs(5)), Ok(0));
         }
+    }
+
+    #[test]
+    fn wake_all_wakes_every_waiter_now_and_later() {
+        let lot = Arc::new(Lot::<TcpStream>::new().unwrap());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| waiting(&lot, Duration::from_millis(1)))
+            .collect();
+        lot.wake_all();
+        for done in waiters {
+            assert_eq!(done.recv_timeout(Duration::from_secs(5)), Ok(0));
+        }
+        let late = waiting(&lot, Duration::from_millis(1));
+        assert_eq!(late.recv_timeout(Duration::from_secs(5)), Ok(0));
     }
 
     #[test]

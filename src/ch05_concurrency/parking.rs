@@ -242,15 +242,19 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         let (lock, cv) = &self.stopped;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
         cv.notify_all();
-        // Loops asleep on an empty lot wait with no timeout: one wake-up
-        // for each (a busy loop notices at the end of its turn).
-        let loops = self.loops.lock().unwrap_or_else(|e| e.into_inner()).len();
-        for _ in 0..loops {
-            self.lot.wake();
-        }
+        // Loops asleep on an empty lot wait with no timeout. Wake them all,
+        // retired ones included (a busy loop notices at the end of its turn).
+        self.lot.wake_all();
     }
 
     fn event_loop(&self, me: &Arc<LoopState<G>>) {
+        self.run_loop(me);
+        // This loop may have taken a wake-up meant for a running loop (a
+        // connection parked in an empty lot): pass it on.
+        self.lot.wake();
+    }
+
+    fn run_loop(&self, me: &Arc<LoopState<G>>) {
         let sup = OnLoop {
             parking: self,
             me,

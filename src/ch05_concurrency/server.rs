@@ -107,14 +107,18 @@ pub struct Config {
     pub quiet: bool,
     /// Longest single read of a body, or single write.
     pub io_timeout: Duration,
-    /// A saturated pool's deadline for a head that has started.
+    /// Under pressure (a saturated pool, or the cap turned a client away):
+    /// the deadline of a head that has started, and how long an idle
+    /// connection keeps its place.
     pub pressured_head_timeout: Duration,
     pub limits: HeadLimits,
     /// A worker per connection for its whole life, no epoll (`--blocking`):
     /// this chapter's first design, kept to compare against.
     pub blocking: bool,
     /// Event loops (see [`parking`](super::parking)); 0: one for each CPU
-    /// the process may run on.
+    /// the process may run on. Never more than `threads`: loops are jobs
+    /// of the pool, so with as many loops as workers a retired loop's
+    /// replacement waits for a worker to come free.
     pub event_loops: usize,
 }
 

@@ -71,7 +71,8 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
         .url
         .http_parts()
         .map_err(|e| other(format!("cannot upload to {}: {e}", opts.url)))?;
-    let mut stream = connect(&parts.connect_host, parts.port, &opts.client)?;
+    let mut stream =
+        client::connect(&parts.connect_host, parts.port, &opts.client).map_err(into_io)?;
     let peer = stream.peer_addr()?;
 
     let mut fields = Headers::new();
@@ -97,7 +98,8 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
     // Wait for `100 Continue`, a final answer, or the timeout.
     if let Some(wait) = opts.expect_timeout {
         stream.set_read_timeout(Some(wait))?;
-        let early = read_one_head(&mut stream, &mut inbuf, &opts.client);
+        let early =
+            client::read_one_head(&mut stream, &mut inbuf, &opts.client, peer).map_err(into_io);
         stream.set_read_timeout(Some(opts.client.read_timeout))?;
         match early {
             Ok(h) if (100..200).contains(&h.status) => {}
@@ -120,7 +122,7 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
     // over its limit), the write fails; its answer is still worth reading.
     let sent = send_body(&mut stream, &mut file, len, opts.chunked);
     let head = loop {
-        match read_one_head(&mut stream, &mut inbuf, &opts.client) {
+        match client::read_one_head(&mut stream, &mut inbuf, &opts.client, peer).map_err(into_io) {
             Ok(h) if (100..200).contains(&h.status) => continue,
             Ok(h) => break h,
             Err(e) => return Err(sent.err().unwrap_or(e)),
@@ -137,25 +139,6 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
         },
     );
     finish(stream, inbuf, head, sent.unwrap_or(0))
-}
-
-/// Chapter 3's connect, with its read and write timeouts set.
-fn connect(host: &str, port: u16, cfg: &Config) -> io::Result<TcpStream> {
-    let s = client::connect(host, port, cfg).map_err(into_io)?;
-    s.set_read_timeout(Some(cfg.read_timeout))?;
-    s.set_write_timeout(Some(cfg.read_timeout))?;
-    Ok(s)
-}
-
-/// Chapter 3's reader of one response head (interim ones included: they
-/// are what `Expect` is about), keeping bytes read past it in `buf`.
-fn read_one_head(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    cfg: &Config,
-) -> io::Result<ResponseHead> {
-    let peer = stream.peer_addr()?;
-    client::read_one_head(stream, buf, cfg, peer).map_err(into_io)
 }
 
 /// Chapter 3's errors as I/O errors, keeping "timed out" recognisable.

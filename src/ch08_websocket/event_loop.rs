@@ -34,7 +34,8 @@
 //! for the peer's last bytes) or fails, and a handler that reports an
 //! error. Such a connection moves to a thread of its own
 //! ([`WebSocket::unpark`]), where the ordinary blocking code finishes it:
-//! the queued bytes go first, within the write timeout. The timers a
+//! the queued bytes go first, within the write timeout (stretched for a
+//! large queue, see [`WsSender`](super::socket::WsSender)). The timers a
 //! blocking reader gets from its read timeout (the idle ping, the close
 //! timeout) come from a sweep of the parked connections every
 //! [`SWEEP_INTERVAL`] ([`WebSocket::tick`]); with none parked, the loop
@@ -146,7 +147,7 @@ impl Inner {
             let timeout = next_sweep.saturating_duration_since(Instant::now());
             if let Err(e) = self.lot.wait(&mut ready, MAX_EVENTS, timeout) {
                 // Not expected (EBADF, EFAULT, EINVAL): say so, and do not spin.
-                crate::trace::note("ws-event-loop", format!("epoll_wait failed: {e}"));
+                eprintln!("ws-event-loop: epoll_wait failed: {e}");
                 thread::sleep(SWEEP_INTERVAL);
             }
             let now = Instant::now();
@@ -223,19 +224,12 @@ impl Inner {
             .spawn(move || {
                 let Conn { mut ws, live } = conn;
                 ws.unpark();
-                while let Ok(Some(m)) = ws.read_message() {
-                    if (inner.on_message)(&ws, m).is_err() {
-                        break;
-                    }
-                }
+                super::service::serve_each(&mut ws, &*inner.on_message);
                 drop(live);
             });
         if let Err(e) = spawned {
             // The connection (dropped with the closure) is cut off.
-            crate::trace::note(
-                "ws-event-loop",
-                format!("no thread to finish a WebSocket: {e}"),
-            );
+            eprintln!("ws-event-loop: no thread to finish a WebSocket: {e}");
         }
     }
 }

@@ -45,8 +45,9 @@ pub struct HandshakeConfig {
     /// Limits and timers of each accepted connection.
     pub socket: Config,
     /// Most WebSockets open at once; past it, handshakes get 503. Each one
-    /// holds a thread and a socket for as long as it lives, and chapter 5's
-    /// connection cap stops counting a connection once it is upgraded.
+    /// holds a socket (and, unless an event loop serves it, a thread) for
+    /// as long as it lives, and chapter 5's connection cap stops counting a
+    /// connection once it is upgraded.
     pub max_sockets: usize,
     /// The open WebSockets: what `max_sockets` counts, and what shutdown
     /// closes with 1001 ([`super::live::run_server`]). Shared by every
@@ -174,7 +175,8 @@ pub fn switching_protocols(accepted: &Accepted) -> Response {
 }
 
 /// Answers a handshake: an HTTP error, or a 101 whose upgrade runs
-/// `handler` on the new [`WebSocket`] (on the connection's own thread).
+/// `handler` on the new [`WebSocket`] (on the connection's own thread:
+/// chapter 5 gives every upgraded connection one).
 /// Bytes the client sent right behind its request head are the first
 /// frame's: they are handed to the WebSocket, not dropped.
 ///

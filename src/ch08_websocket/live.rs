@@ -3,10 +3,11 @@
 //! An HTTP request ends by itself: the server stops accepting, lets the
 //! requests in flight finish, and is done (chapter 5). A WebSocket does not
 //! end by itself: it is open until one side closes it, and after the `101`
-//! it runs on its own thread, out of the HTTP server's sight. So the server
-//! keeps a list of them, each with a way to close it, and on shutdown asks
-//! every one to close with 1001 *Going Away* (RFC 6455 §7.4.1) and waits,
-//! bounded, for their threads to finish: the peer then learns that the
+//! it runs on its own thread (or in an [`EventLoop`](super::event_loop)),
+//! out of the HTTP server's sight. So the server keeps a list of them, each
+//! with a way to close it, and on shutdown asks every one to close with
+//! 1001 *Going Away* (RFC 6455 §7.4.1) and waits, bounded, for them to
+//! finish: the peer then learns that the
 //! server left on purpose, instead of seeing a bare TCP close (1006).
 //!
 //! The same list is what [`HandshakeConfig::max_sockets`] counts: a
@@ -35,10 +36,14 @@ use crate::ch05_concurrency::cli::run_server_then;
 use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
 
 /// How long shutdown waits for the WebSockets to finish their closing
-/// handshakes before the process exits anyway. A peer that never answers
-/// is cut off after [`Config::close_timeout`](super::Config) (2 s), so
-/// this is a bound for the stuck, not a wait for the well-behaved.
-pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
+/// handshakes before the process exits anyway: a bound for the stuck, not
+/// a wait for the well-behaved. A peer that never answers our close is
+/// given up after [`Config::close_timeout`](super::Config) (2 s), then
+/// TCP is closed with a linger of at most 1 s; an event loop notices the
+/// timeout within its sweep (50 ms). So 4 s lets such a peer end on its
+/// own. (A connection whose thread is already blocked in a read keeps that
+/// read's timeout, the ping interval, and is cut off by this bound.)
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(4);
 
 /// The reason sent with 1001 when the server shuts down.
 pub const SHUTDOWN_REASON: &str = "server shutting down";

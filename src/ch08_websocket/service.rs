@@ -1,6 +1,6 @@
 //! The services the chapter's binaries serve, as library functions so
-//! that chapter 9 serves the same echo and hello (`/ws/echo`, `/ws/hello`;
-//! there on a thread per socket, not [`echo_service`]'s event loop).
+//! that chapter 9 serves the same echo and hello (`/ws/echo` from
+//! [`echo_service`]'s event loop, `/ws/hello` on a thread per socket).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -12,17 +12,27 @@ use super::message::Message;
 use super::socket::{WebSocket, WsError};
 use crate::ch04_methods_and_routing::{Request, Response};
 
-/// Echoes every message back with its type (text as text, binary as
-/// binary) until the peer closes.
-pub fn echo(mut ws: WebSocket) {
+/// Answers each message with `on_message` until the connection ends or an
+/// answer fails: the blocking loop of a thread per connection (and of an
+/// [`EventLoop`]'s connection once it has moved to a thread).
+pub fn serve_each(
+    ws: &mut WebSocket,
+    on_message: impl Fn(&WebSocket, Message) -> Result<(), WsError>,
+) {
     while let Ok(Some(m)) = ws.read_message() {
-        if echo_message(&ws, m).is_err() {
+        if on_message(ws, m).is_err() {
             break;
         }
     }
 }
 
-/// The echo of one message: what [`echo`] does in its loop, and what the
+/// Echoes every message back with its type (text as text, binary as
+/// binary) until the peer closes.
+pub fn echo(mut ws: WebSocket) {
+    serve_each(&mut ws, echo_message);
+}
+
+/// The echo of one message: what [`echo`] does for each, and what the
 /// [`EventLoop`] of [`echo_service`] does for each message.
 pub fn echo_message(ws: &WebSocket, m: Message) -> Result<(), WsError> {
     ws.send(&m)
@@ -56,7 +66,13 @@ pub fn hello(mut ws: WebSocket, log: &mut dyn Write) {
 pub fn echo_service(
     cfg: HandshakeConfig,
 ) -> impl Fn(&mut Request<'_>) -> Response + Send + Sync + 'static {
-    let event_loop = EventLoop::start(echo_message).ok().map(Arc::new);
+    let event_loop = match EventLoop::start(echo_message) {
+        Ok(l) => Some(Arc::new(l)),
+        Err(e) => {
+            eprintln!("no WebSocket event loop ({e}): a thread per WebSocket instead");
+            None
+        }
+    };
     move |req: &mut Request<'_>| match &event_loop {
         Some(l) => {
             let l = l.clone();

@@ -633,7 +633,8 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Between an event loop's turns: gives its read buffer to `spare` if
-    /// it holds no unread bytes (or frees it, if `spare` already has one).
+    /// it holds no unread bytes (or frees it, if `spare` already has one or
+    /// it is larger than `KEEP_BUFFER`).
     /// A loop serves one connection at a time, so it needs one buffer, not
     /// one per connection: lent at the start of a turn
     /// ([`WebSocket::borrow_buffer`]), given back at the end. An idle
@@ -642,9 +643,11 @@ impl<S: Read + Write> WebSocket<S> {
         if self.start != self.end {
             return; // part of a frame: it stays with its connection
         }
-        if spare.is_empty() {
+        if spare.is_empty() && self.buf.len() <= KEEP_BUFFER {
             std::mem::swap(&mut self.buf, spare);
         } else {
+            // One spare is enough, and not one the size of the largest
+            // message ever received.
             self.buf = Vec::new();
         }
         self.start = 0;
@@ -808,7 +811,8 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Checks the part of a text frame that has arrived so far, so that
     /// invalid UTF-8 fails the connection (1007) as soon as it arrives, not
-    /// once the whole frame (up to `max_frame`) is in: the frame-level twin
+    /// once the whole frame (up to [`Config::frame_limit`]) is in: the
+    /// frame-level twin
     /// of the reassembler's check across fragments. Only the bytes that
     /// arrived since the last look are unmasked (into a copy) and checked.
     fn check_arriving_text(&mut self) -> Result<(), Violation> {
@@ -844,7 +848,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// Memory follows the bytes that actually arrived, not the length a
     /// header announced: the buffer grows by doubling, and only when its
     /// free room is nearly used up, up to the frame's size (at most
-    /// `max_frame` plus a header, checked by the codec). A peer that
+    /// [`Config::frame_limit`] plus a header, checked by the codec). A peer that
     /// announces 16 MiB and sends 14 bytes costs 16 KiB, not 16 MiB.
     fn fill(&mut self, frame_len: Option<usize>) -> Result<(), WsError> {
         let pending = self.end - self.start;
@@ -1084,19 +1088,27 @@ mod tests {
         (ws, output)
     }
 
-    #[test]
-    fn a_lent_read_buffer_serves_any_split_of_the_stream() {
-        // As an event loop does: a read buffer lent for each turn, given
-        // back after it (kept only while part of a frame is in it).
+    /// `n` masked binary frames of random lengths up to 70,000 bytes, and
+    /// the messages they carry.
+    fn random_binary_frames(n: usize) -> (Vec<u8>, Vec<Message>) {
         let mut rng = Rng::new();
         let mut input = Vec::new();
         let mut sent = Vec::new();
-        for _ in 0..40 {
+        for _ in 0..n {
             let len = rng.range(0, 70_000);
             let data = rng.bytes(len);
             frame::encode(true, OpCode::Binary, &data, Some([9, 8, 7, 6]), &mut input);
             sent.push(Message::Binary(data));
         }
+        (input, sent)
+    }
+
+    #[test]
+    fn a_lent_read_buffer_serves_any_split_of_the_stream() {
+        // A read buffer lent for each message and given back after it
+        // (kept only while part of a frame is in it), on a blocking stream;
+        // the parked way is the next test.
+        let (input, sent) = random_binary_frames(40);
         let (mut ws, _) = scripted(input, 5000);
         let mut spare = Vec::new();
         ws.return_buffer(&mut spare);
@@ -1109,6 +1121,60 @@ mod tests {
                 assert!(ws.buf.is_empty(), "an idle connection keeps no buffer");
             }
         }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_parked_connection_with_a_lent_buffer_reads_any_split_of_the_stream() {
+        // The event loop's way over real TCP: parked (non-blocking), a
+        // buffer lent each turn and given back after it, epoll between
+        // turns; the peer writes the frames in random pieces.
+        use crate::ch05_concurrency::epoll::{Epoll, Ready, Watch};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        let (input, sent) = random_binary_frames(30);
+        let writer = std::thread::spawn(move || {
+            let mut rng = Rng::new();
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let n = rng.range(1, 9000).min(rest.len());
+                client.write_all(&rest[..n]).unwrap();
+                rest = &rest[n..];
+            }
+            client
+        });
+        let mut ws =
+            WebSocket::from_tcp(server, Vec::new(), Role::Server, Config::default()).unwrap();
+        ws.park().unwrap();
+        let ep = Epoll::new().unwrap();
+        ep.add(ws.tcp(), 1, Watch::WhileReadable).unwrap();
+        let mut spare = Vec::new();
+        ws.return_buffer(&mut spare);
+        let mut got = Vec::new();
+        while got.len() < sent.len() {
+            let mut ready = [Ready { token: 0 }];
+            assert_eq!(
+                ep.wait(&mut ready, Duration::from_secs(5)).unwrap(),
+                1,
+                "stalled"
+            );
+            ws.begin_turn(Instant::now());
+            ws.borrow_buffer(&mut spare);
+            loop {
+                match ws.read_message() {
+                    Ok(Some(m)) => got.push(m),
+                    Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    other => panic!("{other:?}"),
+                }
+            }
+            ws.return_buffer(&mut spare);
+            if ws.start == ws.end {
+                assert!(ws.buf.is_empty(), "an idle connection keeps no buffer");
+            }
+        }
+        assert!(got == sent, "messages differ");
+        drop(writer.join().unwrap());
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //! # use wirebook::ch06_static_files::StaticFiles;
 //! let mut app = App::new();
 //! app.route("/hello").get(|_: &mut Request<'_>| Response::text(200, "Hello, world"));
-//! app.websocket("/ws/echo", |ws, _| wirebook::ch08_websocket::service::echo(ws));
+//! // A thread per connection, or a service of its own (one event loop):
+//! app.websocket("/ws/hello", |ws, _| wirebook::ch08_websocket::service::hello(ws, &mut std::io::sink()));
+//! app.websocket_service("/ws/echo", wirebook::ch08_websocket::service::echo_service);
 //! app.fallback(StaticFiles::new("static").unwrap());
 //! ```
 //!
@@ -58,6 +60,8 @@ pub struct App {
     /// How the next WebSocket endpoint accepts handshakes. Its `live` and
     /// `max_sockets` are the application's: every endpoint shares them.
     handshake: HandshakeConfig,
+    /// WebSocket endpoints added so far (each keeps the cap it was given).
+    ws_endpoints: usize,
 }
 
 impl Default for App {
@@ -80,6 +84,7 @@ impl App {
                 max_sockets: MAX_WEBSOCKETS,
                 ..HandshakeConfig::default()
             },
+            ws_endpoints: 0,
         }
     }
 
@@ -96,9 +101,15 @@ impl App {
         self
     }
 
-    /// Changes the cap on open WebSockets (all endpoints together) for
-    /// endpoints registered *after* this call.
+    /// Sets the cap on open WebSockets, all endpoints together. It must
+    /// come before the first WebSocket endpoint (each endpoint keeps the cap
+    /// it was added with, so a later change would make two caps over one
+    /// count): afterwards it panics, as a programming error.
     pub fn max_websockets(&mut self, n: usize) -> &mut App {
+        assert!(
+            self.ws_endpoints == 0,
+            "App::max_websockets after a WebSocket endpoint: set the cap first"
+        );
         self.handshake.max_sockets = n;
         self
     }
@@ -119,6 +130,7 @@ impl App {
     ) -> &mut App {
         let handler: Arc<SocketHandler> = Arc::new(handler);
         let cfg = self.handshake.clone();
+        self.ws_endpoints += 1;
         self.router
             .route(pattern)
             .get(move |req: &mut Request<'_>| {
@@ -142,6 +154,7 @@ impl App {
         S: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
     {
         let answer = service(self.handshake.clone());
+        self.ws_endpoints += 1;
         self.router.route(pattern).get(answer);
         self
     }
@@ -245,6 +258,14 @@ mod tests {
         assert_eq!(resp.status, 503);
         assert!(resp.upgrade.is_none());
         assert_eq!(resp.headers.get("retry-after"), Some("5"));
+    }
+
+    #[test]
+    #[should_panic(expected = "set the cap first")]
+    fn a_cap_set_after_an_endpoint_is_refused() {
+        let mut app = App::new();
+        app.websocket("/a", |_, _| {});
+        app.max_websockets(100);
     }
 
     #[test]

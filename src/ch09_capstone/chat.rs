@@ -29,6 +29,7 @@ use super::room::{
     CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Outbox, Room, SayError,
 };
 use crate::ch08_websocket::close;
+use crate::ch08_websocket::live::SHUTDOWN_REASON;
 use crate::ch08_websocket::{Live, Message, WebSocket, WsError, WsSender};
 
 /// Largest WebSocket message the chat accepts (RFC 6455 §7.4.1: 1009 past
@@ -127,7 +128,7 @@ fn wait_for_join(room: &Arc<Room>, ws: &mut WebSocket, sender: &WsSender) -> Opt
                     return None;
                 }
                 Err(JoinError::Closed) => {
-                    let _ = ws.close(CLOSE_GOING_AWAY, "server shutting down");
+                    let _ = ws.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
                     return None;
                 }
                 Err(e @ JoinError::BadNick(_)) => complain(sender, &e.to_string()),
