@@ -36,3 +36,4 @@ pub mod ch06_static_files;
 pub mod ch07_downloads_and_uploads;
 pub mod ch08_websocket;
 pub mod ch09_capstone;
+pub mod ch10_event_loop;

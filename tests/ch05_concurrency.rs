@@ -745,7 +745,7 @@ fn a_handler_that_blocks_does_not_stall_the_other_connections() {
     assert_eq!(get(&mut other, "/fast").head.status, 200);
     // Quiet for a while: the watchdog goes to sleep, and /slow must wake
     // it. (The test holds either way; this makes it take that path.)
-    thread::sleep(4 * wirebook::ch05_concurrency::parking::WATCH_INTERVAL);
+    thread::sleep(4 * wirebook::ch10_event_loop::parking::WATCH_INTERVAL);
     let mut busy = srv.connect();
     busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
@@ -789,7 +789,7 @@ fn sleeps_by_thread(pid: u32) -> std::collections::BTreeMap<String, u64> {
 #[cfg(target_os = "linux")]
 fn an_idle_server_does_not_wake_up_every_few_milliseconds() {
     use wirebook::ch04_methods_and_routing::conn::POLL_INTERVAL;
-    use wirebook::ch05_concurrency::parking::WATCH_INTERVAL;
+    use wirebook::ch10_event_loop::parking::WATCH_INTERVAL;
     let server = start(&["--addr", "127.0.0.1:0"]);
     let mut c = connect_to(server.addr);
     assert_eq!(get(&mut c, "/hello").head.status, 200);
@@ -853,7 +853,7 @@ fn a_client_reading_a_large_response_slowly_stalls_no_one_and_is_served_again() 
     assert_eq!(r.body.len(), BIG);
     // The condition under test: idle for longer than KEEP_THREAD_IDLE, so
     // the connection is parked again before its next request.
-    thread::sleep(wirebook::ch05_concurrency::parking::KEEP_THREAD_IDLE * 2);
+    thread::sleep(wirebook::ch10_event_loop::parking::KEEP_THREAD_IDLE * 2);
     assert_eq!(get(&mut slow, "/fast").body, b"done");
     srv.stop().unwrap();
 }

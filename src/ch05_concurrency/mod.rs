@@ -1,8 +1,6 @@
 //! Chapter 5: concurrency. See `chapters/05-concurrency.md`.
 //!
 //! * [`pool`]: a thread pool built by hand;
-//! * [`epoll`], [`lot`] and [`parking`]: connections that wait for their
-//!   next request without a thread, and the event loop that serves them;
 //! * [`server`]: chapter 4's connection loop on that pool, with a
 //!   connection cap, timeouts and graceful shutdown; the server every later
 //!   chapter uses;
@@ -11,9 +9,6 @@
 
 pub mod checks;
 pub mod cli;
-pub mod epoll;
-pub mod lot;
-pub mod parking;
 pub mod pool;
 pub mod server;
 pub mod signals;

@@ -51,8 +51,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::lot::Lot;
-use super::parking::{Host, Parked, Parking};
 use super::pool::{PoolStats, ThreadPool};
 use crate::ch01_sockets::tcp_echo::accept_once;
 use crate::ch02_http_by_hand::head::HeadLimits;
@@ -62,6 +60,8 @@ use crate::ch04_methods_and_routing::conn::{
     ConnOptions, Connection, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry,
     Supervisor, serve_accepted,
 };
+use crate::ch10_event_loop::lot::Lot;
+use crate::ch10_event_loop::parking::{Host, Parked, Parking};
 
 pub use super::cli::{ServerArgs, run_server, run_server_with};
 pub use super::signals::handle_signals;

@@ -205,7 +205,7 @@ where
 /// [`accept_live`], handing `handler` the connection's entry itself, to
 /// keep for as long as the connection lives: for a handler that returns
 /// at once and leaves the connection to someone else (an
-/// [`EventLoop`](super::event_loop::EventLoop)).
+/// [`EventLoop`](crate::ch10_event_loop::ws_loop::EventLoop)).
 pub fn accept_owned<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
 where
     F: FnOnce(WebSocket, Live) + Send + 'static,

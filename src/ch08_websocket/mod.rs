@@ -9,8 +9,6 @@
 //! * [`message`]: fragments into messages, UTF-8 checked on the way;
 //! * [`close`]: close codes and the close frame's payload;
 //! * [`socket`]: a [`WebSocket`] over a stream, with a clonable [`WsSender`];
-//! * [`event_loop`]: WebSockets served by one epoll loop instead of a
-//!   thread each (the echo server);
 //! * [`client`]: connecting to `ws://host:port/path`;
 //! * [`live`]: the open WebSockets, counted against the cap and closed with
 //!   1001 on shutdown ([`live::run_server`]);
@@ -21,7 +19,6 @@ pub mod accept;
 pub mod checks;
 pub mod client;
 pub mod close;
-pub mod event_loop;
 pub mod frame;
 pub mod handshake;
 pub mod live;

@@ -6,11 +6,11 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::close;
-use super::event_loop::EventLoop;
 use super::handshake::{self, HandshakeConfig};
 use super::message::Message;
 use super::socket::{WebSocket, WsError};
 use crate::ch04_methods_and_routing::{Request, Response};
+use crate::ch10_event_loop::ws_loop::EventLoop;
 
 /// Answers each message with `on_message` until the connection ends or an
 /// answer fails: the blocking loop of a thread per connection (and of an

@@ -126,7 +126,7 @@ struct Out<S> {
     /// next would be read as the rest of it, so nothing more is sent.
     broken: bool,
     /// The socket is in non-blocking mode: the connection is parked in an
-    /// [`EventLoop`](super::event_loop::EventLoop), whose thread must never
+    /// [`EventLoop`](crate::ch10_event_loop::ws_loop::EventLoop), whose thread must never
     /// wait for a peer. A write that would block leaves the rest of the
     /// frame here, and later frames queue behind it, until the connection
     /// moves to a thread of its own, which sends them first.
@@ -618,7 +618,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Parks the connection for an event loop
-    /// ([`EventLoop`](super::event_loop::EventLoop)): from now on no read
+    /// ([`EventLoop`](crate::ch10_event_loop::ws_loop::EventLoop)): from now on no read
     /// or write blocks. [`WebSocket::read_message`] returns
     /// `Err(WsError::Io(e))` with `e.kind() == WouldBlock` when it needs
     /// bytes that have not arrived; a write the peer cannot take now is
@@ -1129,7 +1129,7 @@ mod tests {
         // The event loop's way over real TCP: parked (non-blocking), a
         // buffer lent each turn and given back after it, epoll between
         // turns; the peer writes the frames in random pieces.
-        use crate::ch05_concurrency::epoll::{Epoll, Ready, Watch};
+        use crate::ch10_event_loop::epoll::{Epoll, Ready, Watch};
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (server, _) = l.accept().unwrap();

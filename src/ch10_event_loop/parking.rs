@@ -59,11 +59,11 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::epoll::MAX_EVENTS;
 use super::lot::{Lot, Ticket};
-use super::pool::ThreadPool;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{
     ConnOptions, Connection, POLL_INTERVAL, Supervisor, Wait,
 };
+use crate::ch05_concurrency::pool::ThreadPool;
 
 /// How often the watchdog looks at the event loops.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(5);

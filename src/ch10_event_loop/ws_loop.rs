@@ -53,11 +53,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::live::Live;
-use super::message::Message;
-use super::socket::{WebSocket, WsError};
-use crate::ch05_concurrency::epoll::MAX_EVENTS;
-use crate::ch05_concurrency::lot::{Lot, Ticket};
+use super::epoll::MAX_EVENTS;
+use super::lot::{Lot, Ticket};
+use crate::ch08_websocket::live::Live;
+use crate::ch08_websocket::message::Message;
+use crate::ch08_websocket::socket::{WebSocket, WsError};
 
 /// How often the parked connections' timers are looked at: the idle ping
 /// and the close timeout fire up to this late.
@@ -224,7 +224,7 @@ impl Inner {
             .spawn(move || {
                 let Conn { mut ws, live } = conn;
                 ws.unpark();
-                super::service::serve_each(&mut ws, &*inner.on_message);
+                crate::ch08_websocket::service::serve_each(&mut ws, &*inner.on_message);
                 drop(live);
             });
         if let Err(e) = spawned {

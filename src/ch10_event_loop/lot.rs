@@ -292,7 +292,7 @@ impl<T: AsFd> Lot<T> {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-    use crate::ch05_concurrency::epoll::tests::pair;
+    use crate::ch10_event_loop::epoll::tests::pair;
     use std::io::Write;
     use std::net::TcpStream;
     use std::sync::{Arc, mpsc};
