@@ -263,3 +263,32 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// The environment variable naming the directory where [`not_run`] records
+/// tests that passed without running; `make test` sets it and prints what
+/// the tests left there in its summary.
+pub const NOT_RUN_DIR_VAR: &str = "WIREBOOK_NOT_RUN_DIR";
+
+/// True under CI (`CI` set and not `false`/`0`): there a test whose tools
+/// are missing must fail instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Records that `test` did not run, and why (`what` names the missing piece
+/// and the command that installs it). Cargo hides a passing test's output,
+/// so the note goes to stderr (seen with `--nocapture`) and, under
+/// `make test`, to a file in `$WIREBOOK_NOT_RUN_DIR` that `make test`
+/// prints at the end. Panics under CI, where nothing may be skipped.
+pub fn not_run(test: &str, what: &str) {
+    if in_ci() {
+        panic!("{test} must run in CI, but: {what}");
+    }
+    let line = format!("NOT RUN {test}: {what}");
+    eprintln!("{line}");
+    if let Some(dir) = std::env::var_os(NOT_RUN_DIR_VAR) {
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(test), format!("{line}\n"));
+    }
+}

@@ -1,11 +1,11 @@
 //! The chat page in a real browser: headless Chromium (Debian's `chromium`
 //! package) driven by `tests/browser/chat.mjs` with `playwright-core`.
 //!
-//! Needs `node`, `/usr/bin/chromium` (or `$CHROMIUM`) and
-//! `npm ci --prefix tests/browser`. In CI (`CI` set) a missing piece is a
-//! failure; on a developer's machine the test says what is missing and
-//! passes without running, so `cargo test` works before the browser is
-//! installed.
+//! Needs `node`, `/usr/bin/chromium` (or `$CHROMIUM`) and `make
+//! browser-deps`. In CI (`CI` set) a missing piece is a failure; on a
+//! developer's machine the test passes without running, so `cargo test`
+//! works before the browser is installed, and `make test` says in its
+//! summary that it did not run and what installs it.
 //!
 //! The script also checks reconnection: when it prints `RESTART-NOW`, this
 //! test stops the server with SIGTERM (the pages get 1001), starts a new one
@@ -22,14 +22,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wirebook::testkit::{SIGTERM, Server};
+use wirebook::testkit::{SIGTERM, Server, not_run};
 
 /// The whole browser run (start Chromium, two pages, messages, a restart).
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
 
 fn node_available() -> bool {
     Command::new("node")
@@ -51,10 +47,7 @@ fn missing(browser_dir: &Path, chromium: &Path) -> Vec<String> {
         ));
     }
     if !browser_dir.join("node_modules/playwright-core").is_dir() {
-        m.push(format!(
-            "playwright-core (npm ci --prefix {})",
-            browser_dir.display()
-        ));
+        m.push("playwright-core (make browser-deps)".to_string());
     }
     m
 }
@@ -66,13 +59,12 @@ fn chat_pages_talk_in_chromium_and_reconnect_after_a_restart() {
     let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into()));
     let missing = missing(&browser_dir, &chromium);
     if !missing.is_empty() {
-        let what = missing.join(", ");
-        if in_ci() {
-            panic!("the browser test must run in CI, but these are missing: {what}");
-        }
-        eprintln!(
-            "SKIPPED chat_pages_talk_in_chromium_and_reconnect_after_a_restart: missing {what}. \
-             Install them to run the chat page in headless Chromium."
+        not_run(
+            "chat_pages_talk_in_chromium_and_reconnect_after_a_restart",
+            &format!(
+                "the chat page in headless Chromium needs {}",
+                missing.join(", ")
+            ),
         );
         return;
     }

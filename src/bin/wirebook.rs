@@ -12,17 +12,26 @@ fn main() {
         "The book's capstone: the landing page, /hello, /echo, /notes, static files,\n\
          uploads, and WebSockets (/ws/echo, /ws/hello, /ws/chat) on one server.\n\
          Open http://ADDR/ in a browser; /chat.html is the live chat.",
-        "[--addr HOST:PORT] [--root DIR] [--uploads DIR] [--chat-rate N] [--threads N] [--quiet] [--trace]",
+        "[--addr HOST:PORT] [--root DIR] [--uploads DIR] [--book DIR] [--chat-rate N] [--threads N] [--quiet] [--trace]",
     );
-    args.describe("--root DIR           the static directory (default static)")
-        .describe("--uploads DIR        accept PUT /uploads/NAME into DIR (created if missing)")
-        .describe(&format!(
-            "--chat-rate N        chat messages a second per member, 0 = no limit (default {})",
-            room::SAYS_PER_SECOND
-        ));
+    args.describe(
+        "--root DIR           the static directory (default static, else the crate's own)",
+    )
+    .describe("--uploads DIR        accept PUT /uploads/NAME into DIR (created if missing)")
+    .describe(&format!(
+        "--book DIR           the book `make book` rendered, served at /book/ (default {})",
+        site::DEFAULT_BOOK_DIR
+    ))
+    .describe(&format!(
+        "--chat-rate N        chat messages a second per member, 0 = no limit (default {})",
+        room::SAYS_PER_SECOND
+    ));
     let sa = ServerArgs::parse(&mut args, "127.0.0.1:8888");
-    let mut opts = SiteOptions::new(args.value("--root").unwrap_or_else(|| "static".into()));
+    let mut opts = SiteOptions::new(args.value("--root").unwrap_or_else(default_root));
     opts.uploads = args.value("--uploads").map(Into::into);
+    if let Some(book) = args.value("--book") {
+        opts.book = book.into();
+    }
     opts.quiet = sa.config.quiet;
     opts.room.says_per_second = args.parsed("--chat-rate", room::SAYS_PER_SECOND);
     let app = match site::build(&opts) {
@@ -36,5 +45,19 @@ fn main() {
         }
     };
     args.finish();
+    if !opts.quiet {
+        let root = std::fs::canonicalize(&opts.root).unwrap_or(opts.root.clone());
+        eprintln!("wirebook: serving {} at /", root.display());
+    }
     app.run("wirebook", sa)
+}
+
+/// `static` in the current directory, as in the repository; started from
+/// anywhere else, the crate's own `static/`.
+fn default_root() -> String {
+    if std::path::Path::new("static").is_dir() {
+        "static".into()
+    } else {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/static").into()
+    }
 }

@@ -8,15 +8,16 @@
 //! | `/ws/echo`, `/ws/hello` | WebSocket echo and greeting | chapter 8 |
 //! | `/ws/chat` | the chat room | this chapter |
 //! | `PUT`/`GET /uploads/NAME` | uploads, with `--uploads DIR` | chapter 7 |
+//! | `GET /book/…` | the chapters as HTML, once `make book` built them | chapter 6 |
 //! | any other `GET`/`HEAD` | a file under the static root | chapter 6 |
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::app::App;
 use super::chat;
 use super::room::{CLOSE_GOING_AWAY, Limits, Room};
-use crate::ch04_methods_and_routing::notes;
+use crate::ch04_methods_and_routing::{Request, Response, notes};
 use crate::ch06_static_files::StaticFiles;
 use crate::ch07_downloads_and_uploads::receive::DEFAULT_UPLOAD_LIMIT;
 use crate::ch07_downloads_and_uploads::{FilesWithUploads, UploadDir};
@@ -35,6 +36,37 @@ pub struct SiteOptions {
     pub room: Limits,
     /// No per-connection lines from `/ws/hello` on stderr.
     pub quiet: bool,
+    /// The rendered book (`make book`), served at `/book/`.
+    pub book: PathBuf,
+}
+
+/// Where `make book` writes the book: `target/book` in this crate.
+pub const DEFAULT_BOOK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/book");
+
+/// `/book/…`: the book rendered by mdBook, a directory of static files.
+/// The directory is looked up on each request, so a book built while the
+/// server runs shows up at once; until then the answer names the command.
+fn serve_book(dir: &Path, req: &Request<'_>) -> Response {
+    let rest = req.path.strip_prefix("/book").unwrap_or("");
+    if rest.is_empty() {
+        return Response::error(301, "see /book/").header("Location", "/book/");
+    }
+    let files = match StaticFiles::new(dir) {
+        Ok(f) => f.with_listing(true),
+        Err(_) => {
+            let why = format!(
+                "the book is not built: run `make book`, which renders chapters/ into {}",
+                dir.display()
+            );
+            return Response::error(404, why);
+        }
+    };
+    let mut res = files.serve(req, rest);
+    // The book links the Rust sources it quotes: show them as text.
+    if res.status < 300 && rest.ends_with(".rs") {
+        res.headers.set("Content-Type", "text/plain; charset=utf-8");
+    }
+    res
 }
 
 impl SiteOptions {
@@ -44,6 +76,7 @@ impl SiteOptions {
             uploads: None,
             room: Limits::default(),
             quiet: false,
+            book: DEFAULT_BOOK_DIR.into(),
         }
     }
 }
@@ -53,6 +86,9 @@ impl SiteOptions {
 pub fn build(opts: &SiteOptions) -> io::Result<App> {
     let files = StaticFiles::new(&opts.root)?;
     let mut app = App::with_router(notes::app());
+    let book = opts.book.clone();
+    app.route("/book/{path*}")
+        .get(move |req| serve_book(&book, req));
 
     // Chapter 8's services, as they are. The chat page is served by this
     // same host, so the default origin policy (same origin only) fits.
