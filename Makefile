@@ -85,11 +85,11 @@ ch09:
 
 # The book in the browser: chapters/ rendered by mdBook into target/book,
 # which the capstone serves at /book/. The chapters stay in
-# target/book/chapters/, beside a copy of src/ in target/book/src/, so their
+# target/book/chapters/, beside copies of src/, tests/ and static/, so their
 # `../src/...` links work there as they do on disk. mdBook is installed with
 # cargo when missing (a few minutes, once).
 BOOK ?= $(CURDIR)/target/book
-BOOK_SRC := $(CURDIR)/target/book-src
+BOOK_SRC ?= $(BOOK)-src
 MDBOOK ?= $(shell command -v mdbook || echo $(HOME)/.cargo/bin/mdbook)
 book:
 	@command -v $(MDBOOK) >/dev/null 2>&1 || $(CARGO) install mdbook --locked
@@ -99,7 +99,8 @@ book:
 	     echo "- [$$(head -1 $$f | sed 's/^# //')]($$f)"; done; } > $(BOOK_SRC)/src/SUMMARY.md
 	@printf '[book]\ntitle = "wirebook"\nsrc = "src"\n\n[output.html]\nno-section-label = true\nsite-url = "/book/"\n' > $(BOOK_SRC)/book.toml
 	@$(MDBOOK) build $(BOOK_SRC) --dest-dir $(BOOK)
-	@cp -r src $(BOOK)/src
+	@cp -r src static $(BOOK)/ && mkdir -p $(BOOK)/tests && \
+	  tar -C tests --exclude=node_modules -cf - . | tar -C $(BOOK)/tests -xf -
 	@echo "book rendered in $(BOOK); make run, then open http://$(ADDR)/book/"
 
 # Benchmarks: the book's servers beside nginx, Tornado, tiny_http and
