@@ -79,9 +79,13 @@ const MAKE_SERVERS: &[(&str, &str, &[&str])] = &[
     ("make ch09", "wirebook", &["--uploads", "/tmp/uploads"]),
 ];
 
-/// Commands (matched by a fragment of their text) that cannot run inside
-/// a test, and why.
+/// Commands (matched by a fragment of their line, comment included) that
+/// cannot run inside a test, and why.
 const SKIPPED: &[(&str, &str)] = &[
+    (
+        "# terminal 2: type lines",
+        "interactive: reads the keyboard until Ctrl-D",
+    ),
     ("make test", "runs the whole suite, this test included"),
     ("cargo test", "the test suite runs it"),
     (
@@ -129,7 +133,10 @@ struct Pasted {
     /// The line where its block starts: servers started in one block run
     /// side by side, so they need different ports.
     block: usize,
+    /// The command, without its comment.
     text: String,
+    /// The whole line, comment included (what [`SKIPPED`] matches).
+    raw: String,
 }
 
 /// The commands of a Markdown file, in order.
@@ -171,13 +178,15 @@ fn extract(file: &str, md: &str, untyped: bool) -> Vec<Pasted> {
             pending = Some((n, head.trim_end().to_string()));
             continue;
         }
-        let text = strip_comment(&text);
+        let raw = text;
+        let text = strip_comment(&raw);
         if !text.is_empty() {
             out.push(Pasted {
                 file: file.to_string(),
                 line: n,
                 block: block_line,
                 text,
+                raw,
             });
         }
     }
@@ -394,7 +403,7 @@ impl Session {
     /// Runs one pasted command; `Ok(note)` or `Err(what went wrong)`.
     fn run(&mut self, p: &Pasted) -> Result<String, String> {
         (self.line, self.block) = (p.line, p.block);
-        if let Some((_, why)) = SKIPPED.iter().find(|(s, _)| p.text.contains(s)) {
+        if let Some((_, why)) = SKIPPED.iter().find(|(s, _)| p.raw.contains(s)) {
             return Ok(format!("skipped: {why}"));
         }
         if let Some((_, bin, args)) = MAKE_SERVERS.iter().find(|(m, _, _)| p.text == *m) {
