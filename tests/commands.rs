@@ -326,6 +326,10 @@ impl Session {
         for (orig, server) in &self.servers {
             let real = server.addr.port();
             cmd = cmd.replace(&format!(":{orig}"), &format!(":{real}"));
+            for host in ["127.0.0.1", "localhost"] {
+                let tcp = format!("/dev/tcp/{host}/");
+                cmd = cmd.replace(&format!("{tcp}{orig}"), &format!("{tcp}{real}"));
+            }
         }
         cmd
     }

@@ -20,8 +20,9 @@
 //! fixes. Keep-alive would make it worse: a browser keeps an idle connection
 //! open for minutes, and a one-connection-at-a-time server would serve no
 //! one else meanwhile. So every response says `Connection: close` and the
-//! server closes (RFC 9112 §9.6); chapter 5 adds keep-alive together with
-//! the threads that make it affordable.
+//! server closes (RFC 9112 §9.6); chapter 4 adds keep-alive together with
+//! a thread for each connection, which makes it affordable, and chapter 5
+//! bounds what those threads cost.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
