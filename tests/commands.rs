@@ -101,6 +101,10 @@ const SKIPPED: &[(&str, &str)] = &[
     ("taskset", "a benchmark run, pinned to CPUs"),
     ("python3 echo.py", "a benchmark peer the reader writes"),
     (
+        "nosuch.invalid",
+        "asks the system's resolver, which may wait for a network the test does not have",
+    ),
+    (
         "--server 127.0.0.1:53956",
         "needs the toy DNS server that tests/ch01_sockets.rs starts",
     ),
@@ -117,6 +121,21 @@ const EXPECTED: &[(&str, i32, &str)] = &[
         "ch01_udp_echo_client -- --size 200",
         1,
         "the echo comes back truncated by the server's 100-byte buffer",
+    ),
+    (
+        "ch03_get -- https://",
+        1,
+        "the client refuses https:// (no TLS in this book)",
+    ),
+    (
+        "ch03_get -- http://127.0.0.1:1/",
+        1,
+        "nothing listens on port 1: connection refused",
+    ),
+    (
+        "ch03_get -- \"http://a b/\"",
+        2,
+        "a space in a URL is a bad command line",
     ),
     (
         "curl -m 2",
