@@ -14,7 +14,9 @@
 //!   /dev/tcp/…`), bounded by [`COMMAND_TIMEOUT`], in a temporary directory
 //!   that has `static/`, `Cargo.toml` and `README.md`; `/tmp/` in a command
 //!   becomes that directory, so parallel runs never share a file.
-//! * It must exit 0, unless [`EXPECTED`] says otherwise and why.
+//! * It must exit 0, unless [`EXPECTED`] says otherwise and why. `curl`
+//!   runs with `--fail`, so an HTTP error status is exit 22: a command whose
+//!   prose promises a 4xx says so in [`EXPECTED`].
 //! * Lines that cannot run here (the whole test suite, benchmarks, a second
 //!   terminal, a DNS server the reader does not have) are in [`SKIPPED`],
 //!   each with its reason.
@@ -24,6 +26,9 @@
 //! by default. `check -- chNN` runs against a fresh start of the book's own
 //! server for chapter NN ([`CHECK_SERVERS`]): the prose invites the reader
 //! to check their own server, and the book's must pass first.
+//!
+//! The landing page (`static/index.html`) counts too: its
+//! `<code class="cmd">` commands run against `make run`'s server.
 //!
 //! `WIREBOOK_COMMANDS_UNTYPED=1` also reads untyped and `text` blocks, for
 //! finding commands that still hide there.
@@ -136,6 +141,16 @@ const EXPECTED: &[(&str, i32, &str)] = &[
         "ch03_get -- \"http://a b/\"",
         2,
         "a space in a URL is a bad command line",
+    ),
+    (
+        "-X PATCH localhost:8888/notes/1",
+        22,
+        "405: the route has no PATCH handler",
+    ),
+    (
+        "--path-as-is http://127.0.0.1:8888/../Cargo.toml",
+        22,
+        "400: a path that climbs out of the root",
     ),
     (
         "curl -m 2",
@@ -455,7 +470,10 @@ impl Session {
                 }
                 line
             }
-            None => text,
+            None => match text.strip_prefix("curl ") {
+                Some(rest) => format!("curl --fail {rest}"),
+                None => text,
+            },
         };
         let expected = EXPECTED.iter().find(|(s, _, _)| p.text.contains(s));
         let want = expected.map_or(0, |(_, code, _)| *code);
@@ -516,7 +534,39 @@ fn book_files() -> Vec<PathBuf> {
         .collect();
     chapters.sort();
     files.extend(chapters);
+    files.push(root.join("static/index.html"));
     files
+}
+
+/// The landing page's commands (`<code class="cmd">…</code>`), after a
+/// `make run`, as a reader would paste them with the server running.
+fn landing_commands(file: &str, html: &str) -> Vec<Pasted> {
+    let pasted = |line: usize, text: &str| Pasted {
+        file: file.to_string(),
+        line,
+        block: 0,
+        text: text.to_string(),
+        raw: text.to_string(),
+    };
+    let mut out = vec![pasted(0, "make run")];
+    let open = "<code class=\"cmd\">";
+    for (i, line) in html.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find(open) {
+            rest = &rest[start + open.len()..];
+            let Some(end) = rest.find("</code>") else {
+                break;
+            };
+            let cmd = rest[..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            out.push(pasted(i + 1, &cmd));
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 /// Runs one file's commands in order; the report and the failures.
@@ -528,8 +578,12 @@ fn run_file(path: &Path, untyped: bool) -> (String, Vec<String>) {
         .to_string()
         .trim_start_matches('/')
         .to_string();
-    let md = std::fs::read_to_string(path).expect("readable Markdown");
-    let cmds = extract(&name, &md, untyped);
+    let text = std::fs::read_to_string(path).expect("a readable file");
+    let cmds = if name.ends_with(".html") {
+        landing_commands(&name, &text)
+    } else {
+        extract(&name, &text, untyped)
+    };
     let mut session = Session::new("commands");
     let mut report = String::new();
     let mut failures = Vec::new();
