@@ -84,18 +84,18 @@ ch09:
 	$(CARGO) run --release --bin wirebook -- --addr $(ADDR) --uploads $(UPLOADS)
 
 # The book in the browser: chapters/ rendered by mdBook into target/book,
-# which the capstone serves at /book/. The chapters stay in
-# target/book/chapters/, beside copies of src/, tests/ and static/, so their
-# `../src/...` links work there as they do on disk. mdBook is installed with
-# cargo when missing (a few minutes, once).
+# which the capstone serves at /book/, with README.md as its front page.
+# The chapters stay in target/book/chapters/, beside copies of src/, tests/
+# and static/, so their `../src/...` links work there as they do on disk.
+# mdBook is installed with cargo when missing (a few minutes, once).
 BOOK ?= $(CURDIR)/target/book
 BOOK_SRC ?= $(BOOK)-src
 MDBOOK ?= $(shell command -v mdbook || echo $(HOME)/.cargo/bin/mdbook)
 book:
 	@command -v $(MDBOOK) >/dev/null 2>&1 || $(CARGO) install mdbook --locked
 	@rm -rf $(BOOK_SRC) $(BOOK) && mkdir -p $(BOOK_SRC)/src/chapters
-	@cp chapters/*.md $(BOOK_SRC)/src/chapters/
-	@{ echo "# Summary"; echo; for f in chapters/*.md; do \
+	@cp chapters/*.md $(BOOK_SRC)/src/chapters/ && cp README.md $(BOOK_SRC)/src/README.md
+	@{ echo "# Summary"; echo; echo "[wirebook](README.md)"; echo; for f in chapters/*.md; do \
 	     echo "- [$$(head -1 $$f | sed 's/^# //')]($$f)"; done; } > $(BOOK_SRC)/src/SUMMARY.md
 	@printf '[book]\ntitle = "wirebook"\nsrc = "src"\n\n[output.html]\nno-section-label = true\nsite-url = "/book/"\n' > $(BOOK_SRC)/book.toml
 	@$(MDBOOK) build $(BOOK_SRC) --dest-dir $(BOOK)
