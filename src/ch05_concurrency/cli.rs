@@ -19,7 +19,7 @@ pub use crate::cli::parse_duration;
 
 impl ServerArgs {
     /// Takes `--addr`, `--threads`, `--max-connections`, `--idle-timeout`,
-    /// `--head-timeout`, `--drain-timeout`, `--blocking`, `--quiet` and
+    /// `--head-timeout`, `--drain-timeout`, `--quiet` and
     /// `--trace` from
     /// `args` (enabling [`crate::trace`] for `--trace`) and describes them
     /// for `--help`.
@@ -48,7 +48,6 @@ impl ServerArgs {
             "--drain-timeout T    time in-flight requests get at shutdown (default {}s)",
             d.drain_timeout.as_secs_f64()
         ))
-        .describe("--blocking           a worker per connection, no epoll (to compare)")
         .describe("--quiet              no access log on stderr")
         .describe("--trace              dump the bytes on the wire to stderr");
         // `--help` is answered by `args.finish()`, so that a binary can
@@ -80,7 +79,6 @@ impl ServerArgs {
             }
         }
         config.quiet = args.flag("--quiet");
-        config.blocking = args.flag("--blocking");
         if args.flag("--trace") {
             crate::trace::enable();
         }

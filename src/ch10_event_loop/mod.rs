@@ -9,5 +9,5 @@
 
 pub mod epoll;
 pub mod lot;
-pub mod parking;
+// pub mod parking;
 pub mod ws_loop;
