@@ -113,6 +113,18 @@ pub fn run_server_then(
     make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
     finish: impl FnOnce(),
 ) -> ! {
+    run_server_via(prog, sa, make, finish, Server::run)
+}
+
+/// [`run_server_then`], running the bound server with `run` instead of
+/// [`Server::run`].
+pub fn run_server_via(
+    prog: &str,
+    sa: ServerArgs,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+    run: impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()>,
+) -> ! {
     let server = match Server::bind(sa.addr, sa.config) {
         Ok(s) => s,
         Err(e) => {
@@ -124,7 +136,7 @@ pub fn run_server_then(
     handle_signals(handle.clone());
     let service = make(handle);
     announce_addr("http", server.local_addr());
-    let result = server.run(service);
+    let result = run(server, service);
     finish();
     match result {
         Ok(()) => std::process::exit(0),
