@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use wirebook::ch04_methods_and_routing::router::Router;
 use wirebook::ch04_methods_and_routing::{Request, Response, Service};
+use wirebook::ch05_concurrency::cli::bind_or_exit;
 use wirebook::ch06_static_files::StaticFiles;
+use wirebook::ch06_static_files::lowat::limit_unsent;
 use wirebook::ch07_downloads_and_uploads::receive::DEFAULT_UPLOAD_LIMIT;
 use wirebook::ch07_downloads_and_uploads::{FilesWithUploads, UploadDir};
-use wirebook::ch10_event_loop::cli::{DesignArgs, run_server};
+use wirebook::ch10_event_loop::cli::{DesignArgs, run_bound};
 use wirebook::cli::Args;
 
 fn main() {
@@ -73,5 +75,8 @@ fn main() {
     } else {
         service
     };
-    run_server("ch06_static", sa, service);
+    let server = bind_or_exit("ch06_static", sa.server.clone());
+    // Fewer unsent bytes per connection: files go out evenly (chapter 6).
+    let _ = limit_unsent(server.listener());
+    run_bound("ch06_static", sa, server, service);
 }

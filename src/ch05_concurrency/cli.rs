@@ -125,13 +125,28 @@ pub fn run_server_via(
     finish: impl FnOnce(),
     run: impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()>,
 ) -> ! {
-    let server = match Server::bind(sa.addr, sa.config) {
+    serve_bound(prog, bind_or_exit(prog, sa), make, finish, run)
+}
+
+/// Binds as `sa` says, or exits 1 with a clear message.
+pub fn bind_or_exit(prog: &str, sa: ServerArgs) -> Server {
+    match Server::bind(sa.addr, sa.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{prog}: error: cannot listen on {}: {e}", sa.addr);
             std::process::exit(1)
         }
-    };
+    }
+}
+
+/// [`run_server_via`] for a server already bound.
+pub fn serve_bound(
+    prog: &str,
+    server: Server,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+    run: impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()>,
+) -> ! {
     let handle = server.shutdown_handle();
     handle_signals(handle.clone());
     let service = make(handle);

@@ -265,6 +265,11 @@ impl Server {
         })
     }
 
+    /// The listening socket (to set options that its connections inherit).
+    pub fn listener(&self) -> &TcpListener {
+        &self.listener
+    }
+
     /// The address actually bound (the real port when asked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use crate::ch04_methods_and_routing::Service;
-use crate::ch05_concurrency::cli::run_server_via;
+use crate::ch05_concurrency::cli::{run_server_via, serve_bound};
+use crate::ch05_concurrency::server::Server;
 use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
 use crate::cli::Args;
 
@@ -73,5 +74,25 @@ pub fn run_server_on_event_loop(prog: &str, sa: ServerArgs, service: Arc<dyn Ser
         move |_| service,
         || {},
         |server, service| super::server::run(server, service, 0),
+    )
+}
+
+/// [`run_server`] for a server the binary has already bound (from
+/// `da.server`, with chapter 5's `bind_or_exit`), to set options on its
+/// listening socket first.
+pub fn run_bound(prog: &str, da: DesignArgs, server: Server, service: Arc<dyn Service>) -> ! {
+    let (event_loop, loops) = (da.event_loop, da.loops);
+    serve_bound(
+        prog,
+        server,
+        move |_| service,
+        || {},
+        move |server, service| {
+            if event_loop {
+                super::server::run(server, service, loops)
+            } else {
+                server.run(service)
+            }
+        },
     )
 }
