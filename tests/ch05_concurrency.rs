@@ -938,3 +938,42 @@ fn bad_command_lines_exit_2() {
         assert!(help.contains(flag), "{help}");
     }
 }
+
+#[test]
+fn a_response_cut_off_mid_body_is_logged_with_the_bytes_that_went_out() {
+    // A file far larger than the socket buffers, and a client that reads a
+    // little and then goes away: the log must say what really went out,
+    // neither 0 nor the whole file.
+    const BIG: usize = 64 << 20;
+    let dir = testkit::TempDir::new("cutoff");
+    std::fs::write(dir.join("big.bin"), vec![7u8; BIG]).unwrap();
+    let root = dir.join("").to_string_lossy().into_owned();
+    let server = testkit::Server::start(
+        env!("CARGO_BIN_EXE_ch06_static"),
+        &["--root", &root, "--addr", "127.0.0.1:0"],
+    );
+    let mut s = connect_to(server.addr);
+    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut got = vec![0u8; 256 * 1024];
+    s.read_exact(&mut got).unwrap();
+    // Close with unread data: a reset, and the server's next write fails.
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sent: u64 = loop {
+        let log = server.stderr_text();
+        if let Some(line) = log
+            .lines()
+            .find(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 "))
+        {
+            let after = line.split("\" 200 ").nth(1).unwrap();
+            break after.split(' ').next().unwrap().parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no log line:\n{log}");
+        thread::yield_now();
+    };
+    assert!(
+        sent > 0 && sent < BIG as u64,
+        "logged {sent} body bytes of {BIG}"
+    );
+}

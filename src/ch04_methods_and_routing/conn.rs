@@ -24,7 +24,7 @@ use super::exchange::{Answer, answer};
 use super::readbuf::ReadBuf;
 use super::reader::{Ready, Refusal, Step, read_request};
 use super::response::{Response, UpgradeFn, Upgraded};
-use super::send::{ReplyTo, Sent, write_response};
+use super::send::{ReplyTo, send_response, write_response};
 use crate::ch01_sockets::tcp_echo::{accept_retrying, is_timeout};
 use crate::ch02_http_by_hand::head::{HeadLimits, Version};
 use crate::ch02_http_by_hand::server::close_after_error;
@@ -220,15 +220,7 @@ impl Conn {
 
     /// Writes the answer, logs it, and says what comes next.
     pub fn send(&mut self, mut a: Answer, log: &AccessLog) -> After {
-        let result = write_response(&mut &self.stream, &mut a.resp, &a.reply, self.peer);
-        let sent = match &result {
-            Ok(s) => *s,
-            Err(_) => Sent {
-                status: a.resp.status,
-                body_bytes: 0,
-                close: true,
-            },
-        };
+        let (sent, result) = send_response(&mut &self.stream, &mut a.resp, &a.reply, self.peer);
         log.record(&LogEntry {
             peer: self.peer,
             method: &a.head.method,
@@ -243,7 +235,7 @@ impl Conn {
         match (result, a.upgrade.take()) {
             (Err(_), _) => After::Close { linger: false },
             (Ok(_), Some(f)) => After::Upgrade(f),
-            (Ok(s), None) if s.close => After::Close {
+            (Ok(()), None) if sent.close => After::Close {
                 // Closing with input unread (a refused body, a request
                 // pipelined after `Connection: close`) would send a reset
                 // that can destroy the response in flight.

@@ -90,6 +90,35 @@ pub fn send_file_to_socket(
     copy_through_buffer(file, offset, len, &mut s)
 }
 
+/// An error after part of a file went out: how much did, for the access
+/// log ([`PartialSend::sent_before`]). The error's kind is the cause's.
+#[derive(Debug)]
+pub struct PartialSend {
+    pub sent: u64,
+    pub cause: io::Error,
+}
+
+impl PartialSend {
+    fn error(sent: u64, cause: io::Error) -> io::Error {
+        io::Error::new(cause.kind(), PartialSend { sent, cause })
+    }
+
+    /// The bytes an error says went out before it (0 if it does not say).
+    pub fn sent_before(e: &io::Error) -> u64 {
+        e.get_ref()
+            .and_then(|i| i.downcast_ref::<PartialSend>())
+            .map_or(0, |p| p.sent)
+    }
+}
+
+impl std::fmt::Display for PartialSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (after {} bytes)", self.cause, self.sent)
+    }
+}
+
+impl std::error::Error for PartialSend {}
+
 /// The `sendfile` loop; `None` if the kernel refuses `sendfile` here
 /// before anything was sent.
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -113,7 +142,7 @@ fn sendfile_loop(
             match e.raw_os_error() {
                 Some(4) => continue,                             // EINTR
                 Some(22) | Some(38) if sent == 0 => return None, // EINVAL / ENOSYS
-                _ => return Some(Err(e)),
+                _ => return Some(Err(PartialSend::error(sent, e))),
             }
         }
         if n == 0 {
