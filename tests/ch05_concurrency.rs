@@ -977,3 +977,23 @@ fn a_response_cut_off_mid_body_is_logged_with_the_bytes_that_went_out() {
         "logged {sent} body bytes of {BIG}"
     );
 }
+
+#[test]
+fn kept_alive_responses_announce_the_real_idle_timeout() {
+    for design in [&[][..], &["--event-loop"][..]] {
+        let mut args = vec!["--idle-timeout", "7s"];
+        args.extend_from_slice(design);
+        let server = start(&args);
+        let mut s = connect_to(server.addr);
+        let r = get(&mut s, "/hello");
+        assert_eq!(
+            r.head.headers.get("keep-alive"),
+            Some("timeout=7"),
+            "{design:?}"
+        );
+        s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let r = read_response(&mut s, "GET", &mut Vec::new()).unwrap();
+        assert_eq!(r.head.headers.get("keep-alive"), None, "{design:?}");
+    }
+}

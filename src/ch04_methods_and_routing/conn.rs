@@ -215,7 +215,9 @@ impl Conn {
             read_timeout,
         };
         let continue_to: Box<dyn Write + '_> = Box::new(&self.stream);
-        answer(service, ready, peer, Box::new(source), Some(continue_to))
+        let mut a = answer(service, ready, peer, Box::new(source), Some(continue_to));
+        a.reply.keep_alive = Some(opts.idle_timeout);
+        a
     }
 
     /// Writes the answer, logs it, and says what comes next.
@@ -254,6 +256,7 @@ impl Conn {
             head_request: head.is_some_and(|h| h.method == "HEAD"),
             version: Version::Http11,
             close: true,
+            keep_alive: None,
         };
         let sent = write_response(&mut &self.stream, &mut resp, &to, self.peer);
         let (method, target, version) = match head {

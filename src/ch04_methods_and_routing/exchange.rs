@@ -64,6 +64,7 @@ pub fn answer<'c>(
         head_request: method == Method::Head,
         version: head.version,
         close: !keep_alive,
+        keep_alive: None,
     };
     let continue_to = continue_to.filter(|_| expects_continue);
     let mut req = Request::new(

@@ -32,6 +32,12 @@ pub struct ReplyTo {
     pub version: Version,
     /// The connection closes after this response (`Connection: close`).
     pub close: bool,
+    /// How long the connection will wait for the next request: announced
+    /// as `Keep-Alive: timeout=N` (whole seconds) on a response that keeps
+    /// it open, so a client can stop reusing it before we close it. The
+    /// field is a widespread convention from RFC 2068 §19.7.1, not part of
+    /// RFC 9112; clients that do not know it ignore it.
+    pub keep_alive: Option<std::time::Duration>,
 }
 
 /// What was written.
@@ -151,6 +157,11 @@ fn write_head(resp: &Response, to: &ReplyTo, out: &mut Vec<u8>) -> (Framing, boo
             field(out, "Connection", b"close");
         } else if to.version == Version::Http10 {
             field(out, "Connection", b"keep-alive");
+        }
+        if let (false, Some(t)) = (close, to.keep_alive) {
+            out.extend_from_slice(b"Keep-Alive: timeout=");
+            push_decimal(out, t.as_secs().max(1));
+            out.extend_from_slice(b"\r\n");
         }
     }
     out.extend_from_slice(b"\r\n");
@@ -358,7 +369,23 @@ mod tests {
         head_request: false,
         version: Version::Http11,
         close: false,
+        keep_alive: None,
     };
+
+    #[test]
+    fn keep_alive_announces_the_idle_timeout_only_when_the_connection_stays() {
+        let to = ReplyTo {
+            keep_alive: Some(std::time::Duration::from_millis(5_300)),
+            ..GET11
+        };
+        let (w, _) = wire(Response::text(200, "hi"), to);
+        assert!(w.contains("Keep-Alive: timeout=5\r\n"), "{w}");
+        let closing = ReplyTo { close: true, ..to };
+        let (w, _) = wire(Response::text(200, "hi"), closing);
+        assert!(!w.contains("Keep-Alive"), "{w}");
+        let (w, _) = wire(Response::text(200, "hi"), GET11);
+        assert!(!w.contains("Keep-Alive"), "{w}");
+    }
 
     #[test]
     fn only_a_large_body_that_really_goes_out_may_take_long() {

@@ -94,8 +94,10 @@ pub fn serve_request(
 
 /// The rules for the connection after an answer: it closes if the server
 /// is shutting down, or if others wait and it has had its [`FAIR_SHARE`]
-/// since `turn_started` (unless its next request is already here).
+/// since `turn_started` (unless its next request is already here); if it
+/// stays open, the response announces the idle timeout.
 pub fn apply_rules(conn: &Conn, a: &mut Answer, p: &Policy, turn_started: Instant) {
+    a.reply.keep_alive = Some(p.opts.idle_timeout);
     let fair_share_over = turn_started.elapsed() >= FAIR_SHARE;
     if p.shutting_down() || (conn.buf.is_empty() && fair_share_over && p.pressured()) {
         a.reply.close = true;
