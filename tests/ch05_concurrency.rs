@@ -997,3 +997,20 @@ fn kept_alive_responses_announce_the_real_idle_timeout() {
         assert_eq!(r.head.headers.get("keep-alive"), None, "{design:?}");
     }
 }
+
+#[test]
+fn sigterm_says_how_many_connections_drain_and_bye() {
+    let server = testkit::Server::start(BIN, &["--idle-timeout", "30s"]);
+    let mut held = connect_to(server.addr);
+    get(&mut held, "/hello");
+    server.signal(SIGTERM);
+    // The idle connection is closed by the drain.
+    assert!(read_to_close(&mut held).unwrap().is_empty());
+    let (status, err) = server.wait_exit_with_stderr(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
+    assert!(
+        err.contains("shutting down; 1 connection(s) draining"),
+        "{err}"
+    );
+    assert_eq!(err.lines().last(), Some("bye"), "{err}");
+}

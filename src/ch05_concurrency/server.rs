@@ -280,7 +280,9 @@ impl Server {
     }
 
     /// Serves until shutdown, drains in-flight requests, returns. An error
-    /// means the drain did not finish within `drain_timeout`.
+    /// means the drain did not finish within `drain_timeout`. Unless
+    /// `quiet`, says `shutting down; N connection(s) draining` on stderr
+    /// when the shutdown begins, and `bye` once the drain is done.
     pub fn run(self, service: Arc<dyn Service>) -> io::Result<()> {
         self.run_with(service, |s| Box::new(Pooled::new(s)))
     }
@@ -338,6 +340,10 @@ impl Server {
             }
         }
         drop(self.listener);
+        let quiet = self.config.quiet;
+        if !quiet {
+            eprintln!("shutting down; {} connection(s) draining", policy.open());
+        }
         let deadline = Instant::now() + self.config.drain_timeout;
         if let Err(n) = policy.wait_all_closed(deadline) {
             // Leave the pool's threads running: they end with the process.
@@ -352,6 +358,9 @@ impl Server {
         drop(policy);
         if let Ok(pool) = Arc::try_unwrap(pool) {
             pool.join();
+        }
+        if !quiet {
+            eprintln!("bye");
         }
         Ok(())
     }
