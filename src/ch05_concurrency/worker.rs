@@ -1,6 +1,6 @@
 //! Chapter 4's connection loop on a worker of the pool, under the
 //! server's [`Policy`]: the same pieces ([`Conn::read_head`],
-//! [`answer`](crate::ch04_methods_and_routing::exchange::answer),
+//! [`answer`],
 //! [`Conn::send`]), with the waits cut into [`POLL_INTERVAL`]s so that the
 //! worker can look up and apply the rules between them.
 

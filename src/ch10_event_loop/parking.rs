@@ -16,7 +16,7 @@
 //! # How
 //!
 //! * A connection that has no complete request to work on is *parked*: its
-//!   [`Connection`] (socket, buffered bytes, deadlines) goes into a slot of
+//!   [`Conn`] (socket, buffered bytes, deadlines) goes into a slot of
 //!   [`Parking`]'s lot ([`Lot`]), and its socket into epoll, one-shot, with
 //!   the slot's number and generation as its token.
 //! * An **event loop** waits in `epoll_wait` and, for each connection that
@@ -352,7 +352,7 @@ impl<G: Send + 'static> Parking<G> {
             for l in &stalled {
                 self.retire(l);
             }
-            // Replace the loops retired here or by `may_block`.
+            // Replace the loops retired here or by a hand-over.
             let running = self.loops.lock().unwrap_or_else(|e| e.into_inner()).len();
             for _ in running..self.wanted {
                 self.start_loop(pool);
