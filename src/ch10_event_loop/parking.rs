@@ -63,6 +63,7 @@ pub use super::turn::KEEP_THREAD_IDLE;
 use super::turn::{input_waiting, keep_thread, serve_turn};
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::Conn;
+use crate::ch04_methods_and_routing::readbuf::ReadBuf;
 use crate::ch04_methods_and_routing::reader::Refusal;
 use crate::ch05_concurrency::policy::{POLL_INTERVAL, Policy};
 use crate::ch05_concurrency::pool::ThreadPool;
@@ -249,6 +250,8 @@ impl<G: Send + 'static> Parking<G> {
             }
         };
         let mut ready = Vec::with_capacity(MAX_EVENTS);
+        // The read buffer this loop lends to each connection's turn.
+        let mut lent = ReadBuf::new();
         while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
             let now = Instant::now();
             let due = self.next_sweep.load(Ordering::Relaxed);
@@ -275,7 +278,8 @@ impl<G: Send + 'static> Parking<G> {
                     break;
                 };
                 self.set_busy(me, Instant::now());
-                let mut back = serve_turn(conn, &*self.service, &self.policy, &hand_over);
+                let mut back =
+                    serve_turn(conn, &*self.service, &self.policy, &hand_over, &mut lent);
                 me.busy_since.store(0, Ordering::Relaxed);
                 if handed_over.swap(false, Ordering::Relaxed) {
                     // This thread left the loop to wait for this client (a

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{After, BodySource, Conn, HeadWait, read_buffered};
 use crate::ch04_methods_and_routing::exchange::answer;
+use crate::ch04_methods_and_routing::readbuf::ReadBuf;
 use crate::ch04_methods_and_routing::reader::{Ready, Refusal, Step, read_request};
 use crate::ch04_methods_and_routing::send::may_take_long;
 use crate::ch05_concurrency::policy::{POLL_INTERVAL, Policy};
@@ -79,8 +80,33 @@ pub fn input_waiting(conn: &Conn) -> bool {
 
 /// Serves what `conn` has sent; `Some(conn)` to park it again, `None` when
 /// it closed (or was upgraded). `hand_over` is called before anything that
-/// may wait for the client; `handed_over` says whether it was.
+/// may wait for the client.
+///
+/// `lent` is the loop's read buffer: an idle connection has none of its
+/// own, so it borrows the loop's for its turn and gives it back if it
+/// parks with nothing buffered. Only a connection parked with half a head
+/// keeps a buffer.
 pub fn serve_turn(
+    mut conn: Conn,
+    service: &dyn Service,
+    p: &Policy,
+    hand_over: &dyn Fn(),
+    lent: &mut ReadBuf,
+) -> Option<Conn> {
+    if conn.buf.capacity() == 0 {
+        conn.buf = std::mem::take(lent);
+    }
+    let back = serve_requests(conn, service, p, hand_over);
+    back.map(|mut conn| {
+        if conn.buf.is_empty() && lent.capacity() == 0 {
+            *lent = std::mem::take(&mut conn.buf);
+        }
+        conn.buf.release();
+        conn
+    })
+}
+
+fn serve_requests(
     mut conn: Conn,
     service: &dyn Service,
     p: &Policy,
@@ -122,7 +148,6 @@ pub fn serve_turn(
             After::KeepAlive if conn.buf.is_empty() => {
                 // Nothing pipelined: the next request cannot have arrived
                 // before the client read this response; wait for epoll.
-                conn.buf.release();
                 return Some(conn);
             }
             After::KeepAlive => {}
