@@ -50,17 +50,32 @@ pub fn run_server_with(
     da: DesignArgs,
     make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
 ) -> ! {
-    let loops = da.loops;
-    if da.event_loop {
-        run_server_via(
-            prog,
-            da.server,
-            make,
-            || {},
-            move |server, service| super::server::run(server, service, loops),
-        )
-    } else {
-        crate::ch05_concurrency::run_server_with(prog, da.server, make)
+    run_server_then(prog, da, make, || {})
+}
+
+/// Chapter 5's [`run_server_then`](crate::ch05_concurrency::cli::run_server_then)
+/// in the chosen design: `finish` runs after the drain, before the exit.
+pub fn run_server_then(
+    prog: &str,
+    da: DesignArgs,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+) -> ! {
+    let run = design(da.event_loop, da.loops);
+    run_server_via(prog, da.server, make, finish, run)
+}
+
+/// How to run a bound server: on `loops` event loops, or chapter 5's way.
+fn design(
+    event_loop: bool,
+    loops: usize,
+) -> impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()> {
+    move |server, service| {
+        if event_loop {
+            super::server::run(server, service, loops)
+        } else {
+            server.run(service)
+        }
     }
 }
 
@@ -81,18 +96,11 @@ pub fn run_server_on_event_loop(prog: &str, sa: ServerArgs, service: Arc<dyn Ser
 /// `da.server`, with chapter 5's `bind_or_exit`), to set options on its
 /// listening socket first.
 pub fn run_bound(prog: &str, da: DesignArgs, server: Server, service: Arc<dyn Service>) -> ! {
-    let (event_loop, loops) = (da.event_loop, da.loops);
     serve_bound(
         prog,
         server,
         move |_| service,
         || {},
-        move |server, service| {
-            if event_loop {
-                super::server::run(server, service, loops)
-            } else {
-                server.run(service)
-            }
-        },
+        design(da.event_loop, da.loops),
     )
 }
