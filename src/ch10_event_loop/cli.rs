@@ -25,9 +25,9 @@ impl DesignArgs {
     /// Chapter 5's [`ServerArgs::parse`], plus `--event-loop` and
     /// `--event-loops N`.
     pub fn parse(args: &mut Args, default_addr: &str) -> DesignArgs {
+        let server = ServerArgs::parse(args, default_addr);
         args.describe("--event-loop         park idle connections in epoll; event loops serve them (chapter 10)")
             .describe("--event-loops N      with --event-loop: how many loops (default: one per CPU)");
-        let server = ServerArgs::parse(args, default_addr);
         let event_loop = args.flag("--event-loop");
         let loops = args.parsed("--event-loops", 0usize);
         DesignArgs {
