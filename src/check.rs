@@ -432,6 +432,7 @@ pub fn chapter(name: &str) -> Option<Vec<Check>> {
         "ch07" => crate::ch07_downloads_and_uploads::checks(),
         "ch08" => crate::ch08_websocket::checks(),
         "ch09" => crate::ch09_capstone::checks(),
+        "ch10" => crate::ch10_event_loop::checks(),
         _ => return None,
     })
 }

@@ -500,14 +500,12 @@ fn requests_written_in_random_pieces_are_answered_the_same() {
 
 #[test]
 fn fifty_slowloris_connections_do_not_starve_a_fresh_client() {
-    // Parked in epoll, the attackers cost no worker; with `--blocking` (a
-    // worker per connection) they hold workers until the pool is pressed,
-    // and then lose them.
-    slowloris_against(&["--threads", "8", "--head-timeout", "2s"]);
-    slowloris_against(&["--threads", "8", "--blocking"]);
+    // A worker per connection: the attackers hold workers until the pool
+    // is pressed, and then lose them.
+    slowloris_against(&["--threads", "8"]);
 }
 
-fn slowloris_against(args: &[&str]) {
+pub fn slowloris_against(args: &[&str]) {
     // Fewer threads than attackers: the worst case for a blocking server.
     let server = start(args);
     let addr = server.addr;
@@ -728,118 +726,18 @@ fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
 }
 
 #[test]
-fn a_handler_that_blocks_does_not_stall_the_other_connections() {
-    // The event loop serves requests on the thread that polls; a handler
-    // that blocks there would stop every connection behind it, until the
-    // watchdog gives the loop to another worker.
-    let (service, entered_rx, release_tx) = slow_until_released();
-    let srv = Running::start(
-        Config {
-            event_loops: 1,
-            ..quiet()
-        },
-        service,
-    );
-    // Connected and served before, so parked in epoll when /slow blocks.
-    let mut other = srv.connect();
-    assert_eq!(get(&mut other, "/fast").head.status, 200);
-    // Quiet for a while: the watchdog goes to sleep, and /slow must wake
-    // it. (The test holds either way; this makes it take that path.)
-    thread::sleep(4 * wirebook::ch10_event_loop::parking::WATCH_INTERVAL);
-    let mut busy = srv.connect();
-    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
-    entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    for _ in 0..3 {
-        let r = get(&mut other, "/fast");
-        assert_eq!((r.head.status, r.body.as_slice()), (200, &b"done"[..]));
-    }
-    let mut fresh = srv.connect();
-    assert_eq!(get(&mut fresh, "/fast").head.status, 200);
-    release_tx.send(()).unwrap();
-    let r = read_response(&mut busy, "GET", &mut Vec::new()).unwrap();
-    assert_eq!(r.body, b"done");
-    srv.stop().unwrap();
-}
-
-/// How many times each thread of process `pid` has gone to sleep (and
-/// been woken) so far, by thread name.
-#[cfg(target_os = "linux")]
-fn sleeps_by_thread(pid: u32) -> std::collections::BTreeMap<String, u64> {
-    let mut by_name = std::collections::BTreeMap::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-        let dir = task.unwrap().path();
-        let (Ok(comm), Ok(status)) = (
-            std::fs::read_to_string(dir.join("comm")),
-            std::fs::read_to_string(dir.join("status")),
-        ) else {
-            continue; // the thread ended meanwhile
-        };
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("voluntary_ctxt_switches:"))
-            .unwrap();
-        let n: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        *by_name.entry(comm.trim_end().to_string()).or_insert(0) += n;
-    }
-    by_name
-}
-
-#[test]
-#[cfg(target_os = "linux")]
-fn an_idle_server_does_not_wake_up_every_few_milliseconds() {
-    use wirebook::ch04_methods_and_routing::conn::POLL_INTERVAL;
-    use wirebook::ch10_event_loop::parking::WATCH_INTERVAL;
-    let server = start(&["--addr", "127.0.0.1:0"]);
-    let mut c = connect_to(server.addr);
-    assert_eq!(get(&mut c, "/hello").head.status, 200);
-    drop(c);
-    // Let the close be handled and the last timed waits run out.
-    thread::sleep(2 * POLL_INTERVAL);
-    // Then watch it for 100 of the watchdog's intervals (five of the
-    // loops' sweeps): waking to look would be 100 wake-ups of the
-    // watchdog and ten of the loops. Idle, the watchdog waits for a loop
-    // to serve, and the loops, with no connection parked, for one to be
-    // parked.
-    let window = 100 * WATCH_INTERVAL;
-    let before = sleeps_by_thread(server.pid());
-    thread::sleep(window);
-    let after = sleeps_by_thread(server.pid());
-    let woken: Vec<(String, u64)> = after
-        .iter()
-        .map(|(name, n)| (name.clone(), n - before.get(name).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let total: u64 = woken.iter().map(|(_, n)| n).sum();
-    assert!(
-        total <= 3,
-        "an idle server's threads woke {total} times in {window:?}: {woken:?}"
-    );
-    // And it still serves.
-    let mut c = connect_to(server.addr);
-    assert_eq!(get(&mut c, "/hello").head.status, 200);
-}
-
-#[test]
 fn a_client_reading_a_large_response_slowly_stalls_no_one_and_is_served_again() {
     // A response far larger than the socket buffers: the write blocks
-    // until the client reads. The loop must not wait with it; and once
-    // the download is done and the connection idle, it goes back to the
-    // lot and is served from there.
+    // until the client reads. It holds one worker, and only that one; once
+    // the download is done the connection is served again.
     const BIG: usize = 32 << 20;
-    let srv = Running::start(
-        Config {
-            event_loops: 1,
-            ..quiet()
-        },
-        |req: &mut Request<'_>| {
-            if req.path == "/big" {
-                Response::new(200).with(Body::Bytes(vec![7u8; BIG]))
-            } else {
-                Response::text(200, "done")
-            }
-        },
-    );
+    let srv = Running::start(quiet(), |req: &mut Request<'_>| {
+        if req.path == "/big" {
+            Response::new(200).with(Body::Bytes(vec![7u8; BIG]))
+        } else {
+            Response::text(200, "done")
+        }
+    });
     let mut other = srv.connect();
     assert_eq!(get(&mut other, "/fast").head.status, 200);
     let mut slow = srv.connect();
@@ -851,9 +749,6 @@ fn a_client_reading_a_large_response_slowly_stalls_no_one_and_is_served_again() 
     }
     let r = read_response(&mut slow, "GET", &mut Vec::new()).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(r.body.len(), BIG);
-    // The condition under test: idle for longer than KEEP_THREAD_IDLE, so
-    // the connection is parked again before its next request.
-    thread::sleep(wirebook::ch10_event_loop::parking::KEEP_THREAD_IDLE * 2);
     assert_eq!(get(&mut slow, "/fast").body, b"done");
     srv.stop().unwrap();
 }
@@ -1042,4 +937,80 @@ fn bad_command_lines_exit_2() {
     ] {
         assert!(help.contains(flag), "{help}");
     }
+}
+
+#[test]
+fn a_response_cut_off_mid_body_is_logged_with_the_bytes_that_went_out() {
+    // A file far larger than the socket buffers, and a client that reads a
+    // little and then goes away: the log must say what really went out,
+    // neither 0 nor the whole file.
+    const BIG: usize = 64 << 20;
+    let dir = testkit::TempDir::new("cutoff");
+    std::fs::write(dir.join("big.bin"), vec![7u8; BIG]).unwrap();
+    let root = dir.join("").to_string_lossy().into_owned();
+    let server = testkit::Server::start(
+        env!("CARGO_BIN_EXE_ch06_static"),
+        &["--root", &root, "--addr", "127.0.0.1:0"],
+    );
+    let mut s = connect_to(server.addr);
+    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut got = vec![0u8; 256 * 1024];
+    s.read_exact(&mut got).unwrap();
+    // Close with unread data: a reset, and the server's next write fails.
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sent: u64 = loop {
+        let log = server.stderr_text();
+        if let Some(line) = log
+            .lines()
+            .find(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 "))
+        {
+            let after = line.split("\" 200 ").nth(1).unwrap();
+            break after.split(' ').next().unwrap().parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no log line:\n{log}");
+        thread::yield_now();
+    };
+    assert!(
+        sent > 0 && sent < BIG as u64,
+        "logged {sent} body bytes of {BIG}"
+    );
+}
+
+#[test]
+fn kept_alive_responses_announce_the_real_idle_timeout() {
+    for design in [&[][..], &["--event-loop"][..]] {
+        let mut args = vec!["--idle-timeout", "7s"];
+        args.extend_from_slice(design);
+        let server = start(&args);
+        let mut s = connect_to(server.addr);
+        let r = get(&mut s, "/hello");
+        assert_eq!(
+            r.head.headers.get("keep-alive"),
+            Some("timeout=7"),
+            "{design:?}"
+        );
+        s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let r = read_response(&mut s, "GET", &mut Vec::new()).unwrap();
+        assert_eq!(r.head.headers.get("keep-alive"), None, "{design:?}");
+    }
+}
+
+#[test]
+fn sigterm_says_how_many_connections_drain_and_bye() {
+    let server = testkit::Server::start(BIN, &["--idle-timeout", "30s"]);
+    let mut held = connect_to(server.addr);
+    get(&mut held, "/hello");
+    server.signal(SIGTERM);
+    // The idle connection is closed by the drain.
+    assert!(read_to_close(&mut held).unwrap().is_empty());
+    let (status, err) = server.wait_exit_with_stderr(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
+    assert!(
+        err.contains("shutting down; 1 connection(s) draining"),
+        "{err}"
+    );
+    assert_eq!(err.lines().last(), Some("bye"), "{err}");
 }

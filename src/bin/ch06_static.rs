@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use wirebook::ch04_methods_and_routing::router::Router;
 use wirebook::ch04_methods_and_routing::{Request, Response, Service};
-use wirebook::ch05_concurrency::{ServerArgs, run_server};
+use wirebook::ch05_concurrency::cli::bind_or_exit;
 use wirebook::ch06_static_files::StaticFiles;
+use wirebook::ch06_static_files::lowat::limit_unsent;
 use wirebook::ch07_downloads_and_uploads::receive::DEFAULT_UPLOAD_LIMIT;
 use wirebook::ch07_downloads_and_uploads::{FilesWithUploads, UploadDir};
+use wirebook::ch10_event_loop::cli::{DesignArgs, run_bound};
 use wirebook::cli::Args;
 
 fn main() {
@@ -18,7 +20,7 @@ fn main() {
          Last-Modified (304), Range (206/416), directory index, safe paths; files\n\
          are streamed with sendfile, never read into memory. With --uploads DIR it\n\
          also accepts PUT /uploads/NAME (chapter 7).",
-        "[--root DIR] [--listing] [--uploads DIR [--upload-limit BYTES]] [--hello] [--addr HOST:PORT] [--quiet] [--trace]",
+        "[--root DIR] [--listing] [--uploads DIR [--upload-limit BYTES]] [--hello] [--addr HOST:PORT] [--quiet] [--trace] [--event-loop]",
     );
     args.describe("--root DIR           the directory to serve (default static)");
     args.describe("--listing            list directories that have no index.html");
@@ -36,7 +38,7 @@ fn main() {
     let uploads = args.value("--uploads");
     let limit: u64 = args.parsed("--upload-limit", DEFAULT_UPLOAD_LIMIT);
     let hello = args.flag("--hello");
-    let sa = ServerArgs::parse(&mut args, "127.0.0.1:8888");
+    let sa = DesignArgs::parse(&mut args, "127.0.0.1:8888");
     args.finish();
 
     let mut files = match StaticFiles::new(&root) {
@@ -73,5 +75,8 @@ fn main() {
     } else {
         service
     };
-    run_server("ch06_static", sa, service);
+    let server = bind_or_exit("ch06_static", sa.server.clone());
+    // Fewer unsent bytes per connection: files go out evenly (chapter 6).
+    let _ = limit_unsent(server.listener());
+    run_bound("ch06_static", sa, server, service);
 }

@@ -7,17 +7,25 @@
 //! * [`Service`]: anything that turns a request into a response;
 //! * [`parse`]: `httparse` as the production head parser;
 //! * [`framing`]: where a request body ends (RFC 9112 §6);
+//! * [`readbuf`]: the bytes read from a connection and not yet used;
+//! * [`reader`]: the request reader, a sans-I/O step from bytes to a request;
+//! * [`exchange`]: one request through its handler;
 //! * [`send`]: writing a response with the right framing;
+//! * [`access_log`]: one line per response;
 //! * [`conn`]: one keep-alive connection, request after request;
 //! * [`router`]: path patterns and per-method handlers, Tornado style;
 //! * [`notes`]: the chapter's application.
 
+pub mod access_log;
 pub mod checks;
 pub mod conn;
+pub mod exchange;
 pub mod framing;
 pub mod method;
 pub mod notes;
 pub mod parse;
+pub mod readbuf;
+pub mod reader;
 pub mod request;
 pub mod response;
 pub mod router;

@@ -12,7 +12,7 @@ use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::response::{Body, Response};
-use super::sendfile::{FileSink, read_range_into};
+use super::sendfile::{FileSink, PartialSend, read_range_into};
 use crate::ch02_http_by_hand::date::format_http_date;
 use crate::ch02_http_by_hand::head::{Version, reason_phrase};
 use crate::ch03_urls_and_clients::body::ChunkedWriter;
@@ -32,6 +32,12 @@ pub struct ReplyTo {
     pub version: Version,
     /// The connection closes after this response (`Connection: close`).
     pub close: bool,
+    /// How long the connection will wait for the next request: announced
+    /// as `Keep-Alive: timeout=N` (whole seconds) on a response that keeps
+    /// it open, so a client can stop reusing it before we close it. The
+    /// field is a widespread convention from RFC 2068 §19.7.1, not part of
+    /// RFC 9112; clients that do not know it ignore it.
+    pub keep_alive: Option<std::time::Duration>,
 }
 
 /// What was written.
@@ -152,6 +158,11 @@ fn write_head(resp: &Response, to: &ReplyTo, out: &mut Vec<u8>) -> (Framing, boo
         } else if to.version == Version::Http10 {
             field(out, "Connection", b"keep-alive");
         }
+        if let (false, Some(t)) = (close, to.keep_alive) {
+            out.extend_from_slice(b"Keep-Alive: timeout=");
+            push_decimal(out, t.as_secs().max(1));
+            out.extend_from_slice(b"\r\n");
+        }
     }
     out.extend_from_slice(b"\r\n");
     (framing, close && !upgrade)
@@ -195,6 +206,40 @@ pub fn may_take_long(resp: &Response, to: &ReplyTo) -> bool {
     }
 }
 
+/// A writer that counts the bytes it accepted, so that a response cut off
+/// halfway is logged with what really went out.
+struct Counted<'a, W> {
+    inner: &'a mut W,
+    bytes: u64,
+}
+
+impl<W: FileSink> io::Write for Counted<'_, W> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(b)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: FileSink> FileSink for Counted<'_, W> {
+    fn send_file(&mut self, file: &mut std::fs::File, offset: u64, len: u64) -> io::Result<u64> {
+        match self.inner.send_file(file, offset, len) {
+            Ok(n) => {
+                self.bytes += n;
+                Ok(n)
+            }
+            Err(e) => {
+                self.bytes += PartialSend::sent_before(&e);
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Writes `resp` (head and body) to `out`. A `Body::File` goes out with
 /// [`FileSink::send_file`]: `sendfile(2)` when `out` is a TCP socket on
 /// Linux (`io::copy` no longer does that by itself: see [`super::sendfile`]).
@@ -204,8 +249,47 @@ pub fn write_response<W: FileSink>(
     to: &ReplyTo,
     peer: impl Display,
 ) -> io::Result<Sent> {
+    let (sent, result) = send_response(out, resp, to, peer);
+    result.map(|()| sent)
+}
+
+/// [`write_response`], saying what was sent even when it failed: then
+/// `body_bytes` counts the body bytes the socket accepted before the error
+/// (with a chunked body, its framing too), and `close` is set.
+pub fn send_response<W: FileSink>(
+    out: &mut W,
+    resp: &mut Response,
+    to: &ReplyTo,
+    peer: impl Display,
+) -> (Sent, io::Result<()>) {
+    let mut counted = Counted {
+        inner: out,
+        bytes: 0,
+    };
+    let mut head_len = 0;
+    match write_counted(&mut counted, resp, to, peer, &mut head_len) {
+        Ok(sent) => (sent, Ok(())),
+        Err(e) => {
+            let sent = Sent {
+                status: resp.status,
+                body_bytes: counted.bytes.saturating_sub(head_len as u64),
+                close: true,
+            };
+            (sent, Err(e))
+        }
+    }
+}
+
+fn write_counted<W: FileSink>(
+    out: &mut W,
+    resp: &mut Response,
+    to: &ReplyTo,
+    peer: impl Display,
+    head_len: &mut usize,
+) -> io::Result<Sent> {
     let mut buf = Vec::with_capacity(256);
     let (framing, close) = write_head(resp, to, &mut buf);
+    *head_len = buf.len();
     let chunked = framing == Framing::Chunked;
     trace::head(Dir::Out, &peer, &buf);
     let send_body = !to.head_request && framing != Framing::None;
@@ -285,7 +369,23 @@ mod tests {
         head_request: false,
         version: Version::Http11,
         close: false,
+        keep_alive: None,
     };
+
+    #[test]
+    fn keep_alive_announces_the_idle_timeout_only_when_the_connection_stays() {
+        let to = ReplyTo {
+            keep_alive: Some(std::time::Duration::from_millis(5_300)),
+            ..GET11
+        };
+        let (w, _) = wire(Response::text(200, "hi"), to);
+        assert!(w.contains("Keep-Alive: timeout=5\r\n"), "{w}");
+        let closing = ReplyTo { close: true, ..to };
+        let (w, _) = wire(Response::text(200, "hi"), closing);
+        assert!(!w.contains("Keep-Alive"), "{w}");
+        let (w, _) = wire(Response::text(200, "hi"), GET11);
+        assert!(!w.contains("Keep-Alive"), "{w}");
+    }
 
     #[test]
     fn only_a_large_body_that_really_goes_out_may_take_long() {

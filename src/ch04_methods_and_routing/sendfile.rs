@@ -60,30 +60,8 @@ mod sys {
         /// `ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count);`
         /// (off_t is 64 bits on 64-bit Linux).
         pub fn sendfile(out_fd: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize;
-        /// `int setsockopt(int fd, int level, int name, const void *value, socklen_t len);`
-        pub fn setsockopt(fd: i32, level: i32, name: i32, value: *const i32, len: u32) -> i32;
     }
-    /// `IPPROTO_TCP` and `TCP_NOTSENT_LOWAT` from `<netinet/tcp.h>`.
-    pub const IPPROTO_TCP: i32 = 6;
-    pub const TCP_NOTSENT_LOWAT: i32 = 25;
 }
-
-/// How many bytes may wait in the socket's send queue *unsent* (queued,
-/// but not yet transmitted because the receiver's window is full) before
-/// `sendfile` blocks (`TCP_NOTSENT_LOWAT`, Linux 3.12).
-///
-/// Without a limit, a blocking `sendfile` fills the whole send buffer (up
-/// to 4 MiB with autotuning) and most of it sits there unsent. Each time the
-/// client reads and its acknowledgement opens the window, the kernel
-/// transmits the waiting bytes *while processing that acknowledgement*: on
-/// loopback, in the client's context, on the client's CPU, which then also
-/// runs the receive side for those bytes. And because data arrives the
-/// instant the client's window opens, the client's receive-buffer tuning
-/// measures a round trip of microseconds and never grows the window, so the
-/// pattern never ends. With a short unsent queue, the acknowledgement only
-/// wakes our thread, which transmits from our CPU. 16 KiB and 4 KiB both
-/// fixed it on the chapter 6 benchmark; 128 KiB did not (§7 there).
-pub const NOTSENT_LOWAT: i32 = 16 * 1024;
 
 /// Largest count one `sendfile` call accepts (Linux caps it just under 2 GiB).
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -112,6 +90,35 @@ pub fn send_file_to_socket(
     copy_through_buffer(file, offset, len, &mut s)
 }
 
+/// An error after part of a file went out: how much did, for the access
+/// log ([`PartialSend::sent_before`]). The error's kind is the cause's.
+#[derive(Debug)]
+pub struct PartialSend {
+    pub sent: u64,
+    pub cause: io::Error,
+}
+
+impl PartialSend {
+    fn error(sent: u64, cause: io::Error) -> io::Error {
+        io::Error::new(cause.kind(), PartialSend { sent, cause })
+    }
+
+    /// The bytes an error says went out before it (0 if it does not say).
+    pub fn sent_before(e: &io::Error) -> u64 {
+        e.get_ref()
+            .and_then(|i| i.downcast_ref::<PartialSend>())
+            .map_or(0, |p| p.sent)
+    }
+}
+
+impl std::fmt::Display for PartialSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (after {} bytes)", self.cause, self.sent)
+    }
+}
+
+impl std::error::Error for PartialSend {}
+
 /// The `sendfile` loop; `None` if the kernel refuses `sendfile` here
 /// before anything was sent.
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -123,19 +130,6 @@ fn sendfile_loop(
 ) -> Option<io::Result<u64>> {
     use std::os::fd::AsRawFd;
     let (out_fd, in_fd) = (socket.as_raw_fd(), file.as_raw_fd());
-    // The option belongs to the socket and stays set for the rest of the
-    // connection. A kernel without it (before 3.12) refuses it; sending
-    // works the same, only less evenly, so the result is not checked.
-    // SAFETY: `out_fd` is open and the value outlives the call.
-    unsafe {
-        sys::setsockopt(
-            out_fd,
-            sys::IPPROTO_TCP,
-            sys::TCP_NOTSENT_LOWAT,
-            &NOTSENT_LOWAT,
-            std::mem::size_of::<i32>() as u32,
-        );
-    }
     let mut pos = offset as i64;
     let mut sent = 0u64;
     while sent < len {
@@ -148,7 +142,7 @@ fn sendfile_loop(
             match e.raw_os_error() {
                 Some(4) => continue,                             // EINTR
                 Some(22) | Some(38) if sent == 0 => return None, // EINVAL / ENOSYS
-                _ => return Some(Err(e)),
+                _ => return Some(Err(PartialSend::error(sent, e))),
             }
         }
         if n == 0 {
@@ -211,33 +205,9 @@ mod tests {
         assert_eq!((&s).send_file(&mut f, 1000, 200_000).unwrap(), 200_000);
         // Past the end: only what is there.
         assert_eq!((&s).send_file(&mut f, 299_990, 100).unwrap(), 10);
-        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-        assert_eq!(notsent_lowat(&s), NOTSENT_LOWAT);
         drop(s);
         let got = reader.join().unwrap();
         assert!(got[..200_000] == data[1000..201_000]);
         assert!(got[200_000..] == data[299_990..]);
-    }
-
-    /// The socket's `TCP_NOTSENT_LOWAT`, as the kernel reports it.
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    fn notsent_lowat(s: &TcpStream) -> i32 {
-        use std::os::fd::AsRawFd;
-        unsafe extern "C" {
-            fn getsockopt(fd: i32, level: i32, name: i32, value: *mut i32, len: *mut u32) -> i32;
-        }
-        let (mut v, mut n) = (0i32, 4u32);
-        // SAFETY: the socket is open; `v` and `n` are ours and sized to match.
-        let r = unsafe {
-            getsockopt(
-                s.as_raw_fd(),
-                sys::IPPROTO_TCP,
-                sys::TCP_NOTSENT_LOWAT,
-                &mut v,
-                &mut n,
-            )
-        };
-        assert_eq!(r, 0, "{}", io::Error::last_os_error());
-        v
     }
 }

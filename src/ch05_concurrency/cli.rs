@@ -19,7 +19,7 @@ pub use crate::cli::parse_duration;
 
 impl ServerArgs {
     /// Takes `--addr`, `--threads`, `--max-connections`, `--idle-timeout`,
-    /// `--head-timeout`, `--drain-timeout`, `--blocking`, `--quiet` and
+    /// `--head-timeout`, `--drain-timeout`, `--quiet` and
     /// `--trace` from
     /// `args` (enabling [`crate::trace`] for `--trace`) and describes them
     /// for `--help`.
@@ -48,7 +48,6 @@ impl ServerArgs {
             "--drain-timeout T    time in-flight requests get at shutdown (default {}s)",
             d.drain_timeout.as_secs_f64()
         ))
-        .describe("--blocking           a worker per connection, no epoll (to compare)")
         .describe("--quiet              no access log on stderr")
         .describe("--trace              dump the bytes on the wire to stderr");
         // `--help` is answered by `args.finish()`, so that a binary can
@@ -80,7 +79,6 @@ impl ServerArgs {
             }
         }
         config.quiet = args.flag("--quiet");
-        config.blocking = args.flag("--blocking");
         if args.flag("--trace") {
             crate::trace::enable();
         }
@@ -115,18 +113,45 @@ pub fn run_server_then(
     make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
     finish: impl FnOnce(),
 ) -> ! {
-    let server = match Server::bind(sa.addr, sa.config) {
+    run_server_via(prog, sa, make, finish, Server::run)
+}
+
+/// [`run_server_then`], running the bound server with `run` instead of
+/// [`Server::run`].
+pub fn run_server_via(
+    prog: &str,
+    sa: ServerArgs,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+    run: impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()>,
+) -> ! {
+    serve_bound(prog, bind_or_exit(prog, sa), make, finish, run)
+}
+
+/// Binds as `sa` says, or exits 1 with a clear message.
+pub fn bind_or_exit(prog: &str, sa: ServerArgs) -> Server {
+    match Server::bind(sa.addr, sa.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{prog}: error: cannot listen on {}: {e}", sa.addr);
             std::process::exit(1)
         }
-    };
+    }
+}
+
+/// [`run_server_via`] for a server already bound.
+pub fn serve_bound(
+    prog: &str,
+    server: Server,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+    run: impl FnOnce(Server, Arc<dyn Service>) -> std::io::Result<()>,
+) -> ! {
     let handle = server.shutdown_handle();
     handle_signals(handle.clone());
     let service = make(handle);
     announce_addr("http", server.local_addr());
-    let result = server.run(service);
+    let result = run(server, service);
     finish();
     match result {
         Ok(()) => std::process::exit(0),

@@ -5,28 +5,23 @@
 //!
 //! # The design, and why
 //!
-//! A connection needs a thread only while it has a request to work on.
-//! One that waits for its next request is *parked* in epoll
-//! ([`parking`](super::parking)) and served, when it is readable, by an
-//! event loop that runs on a worker of the pool; the first design (a
-//! worker per connection for its whole life, `--blocking`) is kept to
-//! compare against, and for systems without epoll. Either way:
-//!
-//! * **A fixed pool of `threads` workers** runs the event loops and
-//!   whatever blocks (a slow handler, a slow body, a big file).
+//! * **A fixed pool of `threads` workers**: each serves one connection at
+//!   a time, from its first request to its close ([`worker`](super::worker)),
+//!   so `threads` is how many clients are served *at once*.
 //! * **A connection cap**, `max_connections`, counts every open
-//!   connection. Past it the acceptor answers `503 Service Unavailable`
-//!   with `Retry-After` and closes, at once, without giving the connection
-//!   a worker; idle connections then give their places up.
+//!   connection, served or queued. Past it the acceptor answers `503
+//!   Service Unavailable` with `Retry-After` and closes, at once, without
+//!   giving the connection a worker; idle connections then give their
+//!   places up.
 //! * **When connections wait for a worker** (the pool is saturated), a
-//!   connection that holds a worker (all of them with `--blocking`; a
-//!   parked one holds none) does not keep it while idle: it closes it once
-//!   it has been idle for a second, and a busy one after its fair share of
-//!   time (100 ms) with `Connection: close`, so the client reconnects to
-//!   the back of the queue. And a head
-//!   that has taken longer than a second by then gets `408`. So idle
-//!   clients and slowloris clients (one byte a second) lose their worker
-//!   exactly when someone else needs it.
+//!   connection does not keep its worker while idle: it closes once it has
+//!   been idle for a second, and a busy one after its fair share of time
+//!   (100 ms) with `Connection: close`, so the client reconnects to the
+//!   back of the queue. A head that has taken longer than a second by then
+//!   gets `408`, and so does a body that arrives slower than
+//!   [`MIN_BODY_RATE`](super::policy::MIN_BODY_RATE). So idle clients and
+//!   slowloris clients (one byte a second) lose their worker exactly when
+//!   someone else needs it ([`policy`](super::policy)).
 //! * **Deadlines everywhere**: the idle timeout between requests, a *total*
 //!   deadline for a head (a per-read timeout alone is reset by every
 //!   trickled byte), and a per-operation timeout for bodies and writes.
@@ -40,9 +35,8 @@
 //! listener. Workers finish the request in hand (answering with
 //! `Connection: close`), serve requests already sent, and close idle
 //! connections within
-//! [`POLL_INTERVAL`](crate::ch04_methods_and_routing::conn::POLL_INTERVAL). `run` returns once every
-//! connection is closed (then stops the event loops), or after
-//! `drain_timeout`.
+//! [`POLL_INTERVAL`](super::policy::POLL_INTERVAL). `run` returns once every
+//! connection is closed, or after `drain_timeout`.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -51,28 +45,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::pool::{PoolStats, ThreadPool};
+use super::policy::{OpenGuard, Policy};
+use super::pool::ThreadPool;
+use super::worker::serve_pooled;
 use crate::ch01_sockets::tcp_echo::accept_once;
 use crate::ch02_http_by_hand::head::HeadLimits;
 use crate::ch04_methods_and_routing::Service;
-pub use crate::ch04_methods_and_routing::conn::PRESSURED_HEAD_TIMEOUT;
+use crate::ch04_methods_and_routing::access_log::AccessLog;
 use crate::ch04_methods_and_routing::conn::{
-    ConnOptions, Connection, FAIR_SHARE, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT, LogEntry,
-    Supervisor, serve_accepted,
+    Conn, ConnOptions, HEAD_TIMEOUT, IDLE_TIMEOUT, IO_TIMEOUT,
 };
-use crate::ch10_event_loop::lot::Lot;
-use crate::ch10_event_loop::parking::{Host, Parked, Parking};
 
 pub use super::cli::{ServerArgs, run_server, run_server_with};
+pub use super::policy::PRESSURED_HEAD_TIMEOUT;
 pub use super::signals::handle_signals;
 
-/// Default number of worker threads: the event loops, plus whatever
-/// blocks (with `--blocking`, each serves one connection at a time, so
-/// this is how many clients are served *at once*); an idle worker costs
-/// only its stack pages.
+/// Default number of worker threads: how many clients are served at once.
+/// An idle worker costs only its stack pages.
 pub const DEFAULT_THREADS: usize = 128;
-/// Default cap on open connections (parked, queued or being served): past
-/// it, 503.
+/// Default cap on open connections (queued or being served): past it, 503.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests get to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -112,14 +103,6 @@ pub struct Config {
     /// connection keeps its place.
     pub pressured_head_timeout: Duration,
     pub limits: HeadLimits,
-    /// A worker per connection for its whole life, no epoll (`--blocking`):
-    /// this chapter's first design, kept to compare against.
-    pub blocking: bool,
-    /// Event loops (see [`parking`](super::parking)); 0: one for each CPU
-    /// the process may run on. Never more than `threads`: loops are jobs
-    /// of the pool, so with as many loops as workers a retired loop's
-    /// replacement waits for a worker to come free.
-    pub event_loops: usize,
 }
 
 impl Default for Config {
@@ -134,21 +117,18 @@ impl Default for Config {
             io_timeout: IO_TIMEOUT,
             pressured_head_timeout: PRESSURED_HEAD_TIMEOUT,
             limits: HeadLimits::SERVER,
-            blocking: false,
-            event_loops: 0,
         }
     }
 }
 
 impl Config {
-    fn conn_options(&self) -> ConnOptions {
+    /// Chapter 4's limits for one connection.
+    pub fn conn_options(&self) -> ConnOptions {
         ConnOptions {
             idle_timeout: self.idle_timeout,
             head_timeout: self.head_timeout,
-            pressured_head_timeout: self.pressured_head_timeout,
             io_timeout: self.io_timeout,
             limits: self.limits,
-            fair_share: FAIR_SHARE,
         }
     }
 }
@@ -207,53 +187,47 @@ pub struct Server {
     shutdown: ShutdownHandle,
 }
 
-/// What the workers share.
-struct Shared {
-    shutdown: ShutdownHandle,
-    stats: Arc<PoolStats>,
-    quiet: bool,
-    /// Open connections (parked, queued or being served), and a condvar to wait for
-    /// it to fall to zero during the drain.
-    open: Mutex<usize>,
-    closed: Condvar,
-    /// The cap turned a client away and no place has freed up since: the
-    /// open connections should not sit idle on their places.
-    full: AtomicBool,
+/// What a running server hands to its [`Dispatch`].
+pub struct Serving {
+    pub pool: Arc<ThreadPool>,
+    pub policy: Arc<Policy>,
+    pub service: Arc<dyn Service>,
+    pub config: Config,
 }
 
-impl Supervisor for Shared {
-    fn shutting_down(&self) -> bool {
-        self.shutdown.is_shutting_down()
-    }
+/// What the server does with each connection it admitted under the cap:
+/// [`Pooled`] queues it for a worker. `guard` holds the connection's place
+/// and must live exactly as long as the connection.
+pub trait Dispatch: Send + Sync {
+    fn dispatch(&self, conn: Conn, guard: OpenGuard);
+    /// Called once every connection is closed, before the pool is joined.
+    fn stop(&self) {}
+}
 
-    fn pressured(&self) -> bool {
-        self.stats.saturated() || self.full.load(Ordering::Relaxed)
-    }
+/// A worker of the pool for each connection, for its whole life.
+pub struct Pooled {
+    pool: Arc<ThreadPool>,
+    policy: Arc<Policy>,
+    service: Arc<dyn Service>,
+}
 
-    fn log(&self, entry: &LogEntry<'_>) {
-        if !self.quiet {
-            eprintln!("{entry}");
+impl Pooled {
+    pub fn new(s: &Serving) -> Pooled {
+        Pooled {
+            pool: s.pool.clone(),
+            policy: s.policy.clone(),
+            service: s.service.clone(),
         }
     }
 }
 
-impl Host for Shared {
-    fn at_cap(&self) -> bool {
-        self.full.load(Ordering::Relaxed)
-    }
-}
-
-/// Decrements the open count when a connection ends, even by a panic.
-struct OpenGuard(Arc<Shared>);
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        let mut open = self.0.open.lock().unwrap_or_else(|p| p.into_inner());
-        *open -= 1;
-        self.0.full.store(false, Ordering::Relaxed);
-        if *open == 0 {
-            self.0.closed.notify_all();
-        }
+impl Dispatch for Pooled {
+    fn dispatch(&self, conn: Conn, guard: OpenGuard) {
+        let (service, policy) = (self.service.clone(), self.policy.clone());
+        self.pool.execute(move || {
+            serve_pooled(conn, &*service, &policy);
+            drop(guard);
+        });
     }
 }
 
@@ -291,6 +265,11 @@ impl Server {
         })
     }
 
+    /// The listening socket (to set options that its connections inherit).
+    pub fn listener(&self) -> &TcpListener {
+        &self.listener
+    }
+
     /// The address actually bound (the real port when asked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -301,68 +280,46 @@ impl Server {
     }
 
     /// Serves until shutdown, drains in-flight requests, returns. An error
-    /// means the drain did not finish within `drain_timeout`.
+    /// means the drain did not finish within `drain_timeout`. Unless
+    /// `quiet`, says `shutting down; N connection(s) draining` on stderr
+    /// when the shutdown begins, and `bye` once the drain is done.
     pub fn run(self, service: Arc<dyn Service>) -> io::Result<()> {
-        let pool = Arc::new(ThreadPool::new(self.config.threads)?);
-        let shared = Arc::new(Shared {
-            shutdown: self.shutdown.clone(),
-            stats: pool.stats(),
-            quiet: self.config.quiet,
-            open: Mutex::new(0),
-            closed: Condvar::new(),
-            full: AtomicBool::new(false),
-        });
-        let opts = Arc::new(self.config.conn_options());
-        // Parked connections and their event loops (see `parking`); or, with
-        // `--blocking` or without epoll, a worker per connection.
-        let lot = if self.config.blocking {
-            None
-        } else {
-            Lot::new().ok()
-        };
-        let parking = lot.map(|lot| {
-            let loops = match self.config.event_loops {
-                // available_parallelism counts the CPUs this process may
-                // run on (under `taskset -c 0`, one).
-                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                n => n,
-            };
-            let parking = Parking::new(
-                lot,
-                shared.clone(),
-                service.clone(),
-                opts.clone(),
-                loops.min(self.config.threads),
-            );
-            let watchdog = parking.start(&pool);
-            (parking, watchdog)
-        });
-        let dispatch = |stream: TcpStream, peer: SocketAddr| {
-            {
-                let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
-                if *open >= self.config.max_connections {
-                    shared.full.store(true, Ordering::Relaxed);
-                    drop(open);
-                    refuse(stream);
-                    return;
-                }
-                *open += 1;
-            }
-            let guard = OpenGuard(shared.clone());
-            let accepted = Instant::now();
-            if let Some((parking, _)) = &parking {
-                let conn = Connection::accepted(stream, peer, accepted, &opts);
-                parking.park(Parked::new(conn, guard));
-                return;
-            }
-            let service = service.clone();
-            let opts = opts.clone();
-            pool.execute(move || {
-                serve_accepted(stream, peer, accepted, &*service, &opts, &*guard.0);
-                drop(guard);
-            });
-        };
+        self.run_with(service, |s| Box::new(Pooled::new(s)))
+    }
 
+    /// [`Server::run`], handing each admitted connection to the
+    /// [`Dispatch`] that `make` builds.
+    pub fn run_with(
+        self,
+        service: Arc<dyn Service>,
+        make: impl FnOnce(&Serving) -> Box<dyn Dispatch>,
+    ) -> io::Result<()> {
+        let pool = Arc::new(ThreadPool::new(self.config.threads)?);
+        let policy = Arc::new(Policy::new(
+            self.config.conn_options(),
+            self.config.pressured_head_timeout,
+            AccessLog {
+                quiet: self.config.quiet,
+            },
+            self.shutdown.clone(),
+            pool.stats(),
+        ));
+        let serving = Serving {
+            pool: pool.clone(),
+            policy: policy.clone(),
+            service,
+            config: self.config.clone(),
+        };
+        let dispatcher = make(&serving);
+        drop(serving);
+        let io_timeout = self.config.io_timeout;
+        let dispatch = |stream: TcpStream, peer: SocketAddr| {
+            let Some(guard) = policy.admit(self.config.max_connections) else {
+                return refuse(stream);
+            };
+            let conn = Conn::accepted(stream, peer, Instant::now(), io_timeout);
+            dispatcher.dispatch(conn, guard);
+        };
         loop {
             // Chapter 1's accept, one try at a time: an error (EMFILE, out
             // of descriptors) is reported and backed off from, and between
@@ -374,7 +331,6 @@ impl Server {
                 break;
             }
         }
-
         // The kernel completed handshakes for connections still in the
         // backlog; their clients think they are connected. Serve them too.
         if self.listener.set_nonblocking(true).is_ok() {
@@ -384,34 +340,27 @@ impl Server {
             }
         }
         drop(self.listener);
-
+        let quiet = self.config.quiet;
+        if !quiet {
+            eprintln!("shutting down; {} connection(s) draining", policy.open());
+        }
         let deadline = Instant::now() + self.config.drain_timeout;
-        let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
-        while *open > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                let n = *open;
-                drop(open);
-                // Leave the pool's threads running: they end with the process.
-                std::mem::forget(pool);
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("{n} connection(s) still open after the drain timeout"),
-                ));
-            }
-            open = shared
-                .closed
-                .wait_timeout(open, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+        if let Err(n) = policy.wait_all_closed(deadline) {
+            // Leave the pool's threads running: they end with the process.
+            std::mem::forget(pool);
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{n} connection(s) still open after the drain timeout"),
+            ));
         }
-        drop(open);
-        if let Some((parking, watchdog)) = parking {
-            parking.stop();
-            let _ = watchdog.join();
-        }
+        dispatcher.stop();
+        drop(dispatcher);
+        drop(policy);
         if let Ok(pool) = Arc::try_unwrap(pool) {
             pool.join();
+        }
+        if !quiet {
+            eprintln!("bye");
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod checks;
 pub mod conditional;
 pub mod files;
 pub mod listing;
+pub mod lowat;
 pub mod mime;
 pub mod path;
 pub mod range;

@@ -5,9 +5,22 @@
 //! * [`lot`]: the parking lot, where a connection waits without a thread.
 //! * [`parking`]: HTTP connections parked between requests, served by
 //!   event loops on chapter 5's pool.
+//! * [`turn`]: one parked connection's turn on a loop, composed of
+//!   chapter 4's sans-I/O request step and chapter 5's rules.
+//! * [`server`]: chapter 5's server with its connections parked.
+//! * [`cli`]: `--event-loop`, the flag that chooses the design.
 //! * [`ws_loop`]: chapter 8's WebSockets served by one event loop.
 
+pub mod checks;
+pub mod cli;
 pub mod epoll;
 pub mod lot;
 pub mod parking;
+pub mod server;
+pub mod turn;
 pub mod ws_loop;
+
+/// The exercises' checks for this chapter (see [`crate::check`]).
+pub fn checks() -> Vec<crate::check::Check> {
+    checks::checks()
+}

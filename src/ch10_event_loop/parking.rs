@@ -4,8 +4,8 @@
 //!
 //! # Why
 //!
-//! A worker per connection (this chapter's first design, still used where
-//! there is no epoll, and with `--blocking`) pays twice for a keep-alive
+//! A worker per connection (chapter 5's design, still used where there is
+//! no epoll) pays twice for a keep-alive
 //! connection. An idle one holds a worker while it says nothing. And a busy
 //! one costs a *context switch per request*: its worker sleeps in `read`
 //! until the next request arrives and the kernel has to switch to it, and
@@ -16,7 +16,7 @@
 //! # How
 //!
 //! * A connection that has no complete request to work on is *parked*: its
-//!   [`Connection`] (socket, buffered bytes, deadlines) goes into a slot of
+//!   [`Conn`] (socket, buffered bytes, deadlines) goes into a slot of
 //!   [`Parking`]'s lot ([`Lot`]), and its socket into epoll, one-shot, with
 //!   the slot's number and generation as its token.
 //! * An **event loop** waits in `epoll_wait` and, for each connection that
@@ -37,8 +37,8 @@
 //!   worker-per-connection design. When the connection code *knows* it is
 //!   about to wait for its client (a body larger than one write to send,
 //!   body bytes that have not arrived), it retires the loop itself
-//!   ([`Supervisor::may_block`]), without waiting for the watchdog, and
-//!   the thread keeps that connection while it stays busy
+//!   (the `hand_over` of [`serve_turn`]), without waiting for the
+//!   watchdog, and the thread keeps that connection while it stays busy
 //!   ([`KEEP_THREAD_IDLE`]). A connection whose loop the watchdog retired
 //!   is parked again as usual: the loop may only have been preempted.
 //!   When no loop has served anything for a [`WATCH_INTERVAL`], the
@@ -59,10 +59,13 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::epoll::MAX_EVENTS;
 use super::lot::{Lot, Ticket};
+pub use super::turn::KEEP_THREAD_IDLE;
+use super::turn::{input_waiting, keep_thread, serve_turn};
 use crate::ch04_methods_and_routing::Service;
-use crate::ch04_methods_and_routing::conn::{
-    ConnOptions, Connection, POLL_INTERVAL, Supervisor, Wait,
-};
+use crate::ch04_methods_and_routing::conn::Conn;
+use crate::ch04_methods_and_routing::readbuf::ReadBuf;
+use crate::ch04_methods_and_routing::reader::Refusal;
+use crate::ch05_concurrency::policy::{POLL_INTERVAL, Policy};
 use crate::ch05_concurrency::pool::ThreadPool;
 
 /// How often the watchdog looks at the event loops.
@@ -72,43 +75,30 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(5);
 /// microseconds), so that the loop is replaced only when a handler really
 /// blocks.
 pub const STALL_AFTER: Duration = Duration::from_millis(5);
-/// How long a connection that left a loop for a thread of its own (it had
-/// to wait for its client) keeps that thread once it is idle, before it is
-/// parked again.
-pub const KEEP_THREAD_IDLE: Duration = Duration::from_millis(100);
-
 /// A parked connection, with whatever must live exactly as long as it (the
 /// server's count of open connections).
 pub struct Parked<G> {
-    pub conn: Connection,
+    pub conn: Conn,
     pub guard: G,
 }
 
 impl<G> Parked<G> {
-    pub fn new(conn: Connection, guard: G) -> Parked<G> {
+    pub fn new(conn: Conn, guard: G) -> Parked<G> {
         Parked { conn, guard }
     }
 }
 
 impl<G> AsFd for Parked<G> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.conn.stream().as_fd()
+        self.conn.stream.as_fd()
     }
 }
 
-/// What the parking needs from the server.
-pub trait Host: Supervisor + Send + Sync + 'static {
-    /// Whether parked idle connections should give their places up: the
-    /// cap turned a client away.
-    fn at_cap(&self) -> bool;
-}
-
 /// The parked connections, and the loops.
-pub struct Parking<G: Send + 'static, H: Host> {
+pub struct Parking<G: Send + 'static> {
     lot: Lot<Parked<G>>,
-    host: Arc<H>,
+    policy: Arc<Policy>,
     service: Arc<dyn Service>,
-    opts: Arc<ConnOptions>,
     /// Loops started and not yet retired.
     loops: Mutex<Vec<Arc<LoopState<G>>>>,
     /// How many loops to keep running.
@@ -136,19 +126,17 @@ struct LoopState<G> {
     pending: Mutex<Vec<(Ticket, Parked<G>)>>,
 }
 
-impl<G: Send + 'static, H: Host> Parking<G, H> {
+impl<G: Send + 'static> Parking<G> {
     pub fn new(
         lot: Lot<Parked<G>>,
-        host: Arc<H>,
+        policy: Arc<Policy>,
         service: Arc<dyn Service>,
-        opts: Arc<ConnOptions>,
         loops: usize,
     ) -> Arc<Self> {
         Arc::new(Parking {
             lot,
-            host,
+            policy,
             service,
-            opts,
             loops: Mutex::new(Vec::new()),
             wanted: loops.max(1),
             next_sweep: AtomicU64::new(0),
@@ -255,12 +243,15 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
     }
 
     fn run_loop(&self, me: &Arc<LoopState<G>>) {
-        let sup = OnLoop {
-            parking: self,
-            me,
-            waited_for_client: AtomicBool::new(false),
+        let handed_over = AtomicBool::new(false);
+        let hand_over = || {
+            if !handed_over.swap(true, Ordering::Relaxed) {
+                self.retire(me);
+            }
         };
         let mut ready = Vec::with_capacity(MAX_EVENTS);
+        // The read buffer this loop lends to each connection's turn.
+        let mut lent = ReadBuf::new();
         while !self.stop.load(Ordering::Relaxed) && !me.retired.load(Ordering::Relaxed) {
             let now = Instant::now();
             let due = self.next_sweep.load(Ordering::Relaxed);
@@ -287,9 +278,10 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                     break;
                 };
                 self.set_busy(me, Instant::now());
-                let mut back = conn.serve(&*self.service, &self.opts, &sup, Wait::Park);
+                let mut back =
+                    serve_turn(conn, &*self.service, &self.policy, &hand_over, &mut lent);
                 me.busy_since.store(0, Ordering::Relaxed);
-                if sup.waited_for_client.swap(false, Ordering::Relaxed) {
+                if handed_over.swap(false, Ordering::Relaxed) {
                     // This thread left the loop to wait for this client (a
                     // large response, a body). It keeps the connection
                     // while it is busy: a client downloading file after
@@ -297,14 +289,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
                     // retirement, for each one. (A loop the watchdog
                     // retired, perhaps only because it was preempted,
                     // parks its connection as usual.)
-                    back = back.and_then(|c| {
-                        c.serve(
-                            &*self.service,
-                            &self.opts,
-                            &*self.host,
-                            Wait::BlockThenPark(KEEP_THREAD_IDLE),
-                        )
-                    });
+                    back = back.and_then(|c| keep_thread(c, &*self.service, &self.policy));
                 }
                 match back {
                     Some(conn) => {
@@ -371,7 +356,7 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
             for l in &stalled {
                 self.retire(l);
             }
-            // Replace the loops retired here or by `may_block`.
+            // Replace the loops retired here or by a hand-over.
             let running = self.loops.lock().unwrap_or_else(|e| e.into_inner()).len();
             for _ in running..self.wanted {
                 self.start_loop(pool);
@@ -415,19 +400,18 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
 
     /// Closes the parked connections whose wait is over.
     fn sweep(&self, now: Instant, me: &LoopState<G>) {
-        let shutting_down = self.host.shutting_down();
-        let at_cap = self.host.at_cap();
-        let opts = &*self.opts;
+        let shutting_down = self.policy.shutting_down();
+        let at_cap = self.policy.at_cap();
+        let grace = self.policy.pressured_head_timeout;
+        let opts = &self.policy.opts;
         let ended = self.lot.sweep(|p| {
             let c = &p.conn;
             let idle = !c.head_started();
             let over = now >= c.deadline(opts)
                 || (idle && shutting_down)
-                || (idle
-                    && at_cap
-                    && now.duration_since(c.idle_since()) >= opts.pressured_head_timeout);
+                || (idle && at_cap && now.duration_since(c.idle_since) >= grace);
             // A peek, only for the few whose time is up.
-            over && !c.input_waiting()
+            over && !input_waiting(c)
         });
         if ended.is_empty() {
             return;
@@ -436,39 +420,24 @@ impl<G: Send + 'static, H: Host> Parking<G, H> {
         // this loop as busy, and replace it if that takes long.
         self.set_busy(me, now);
         for p in ended {
-            p.conn.expire(&*self.host);
+            expire(p.conn, &self.policy);
             drop(p.guard);
         }
         me.busy_since.store(0, Ordering::Relaxed);
     }
 }
 
-/// What a connection served by a loop reports to: the server, and, when it
-/// is about to wait for its client, the loop's retirement.
-struct OnLoop<'a, G: Send + 'static, H: Host> {
-    parking: &'a Parking<G, H>,
-    me: &'a Arc<LoopState<G>>,
-    /// The connection being served said it would wait for its client.
-    waited_for_client: AtomicBool,
-}
-
-impl<G: Send + 'static, H: Host> Supervisor for OnLoop<'_, G, H> {
-    fn shutting_down(&self) -> bool {
-        self.parking.host.shutting_down()
+/// Ends a parked connection whose wait ran out, or that must give its
+/// place up: 408 if a head has started, else a quiet close.
+///
+/// Without waiting for anything: a sweep expires many in a row, so the 408
+/// is sent only if it fits into the socket's buffer at once, and there is
+/// no lingering close (a client that trickled a head for ten seconds gets
+/// no more courtesy).
+fn expire(mut conn: Conn, p: &Policy) {
+    if conn.head_started() && conn.stream.set_nonblocking(true).is_ok() {
+        let r = Refusal::new(408, "the request head took too long", None);
+        conn.send_refusal(&r, &p.log);
     }
-
-    fn pressured(&self) -> bool {
-        self.parking.host.pressured()
-    }
-
-    fn log(&self, entry: &crate::ch04_methods_and_routing::conn::LogEntry<'_>) {
-        self.parking.host.log(entry)
-    }
-
-    /// A large body to send, or body bytes to wait for: do not make the
-    /// other connections wait for the watchdog to notice.
-    fn may_block(&self) {
-        self.waited_for_client.store(true, Ordering::Relaxed);
-        self.parking.retire(self.me);
-    }
+    conn.close(false);
 }
