@@ -5,9 +5,15 @@
 //! * [`lot`]: the parking lot, where a connection waits without a thread.
 //! * [`parking`]: HTTP connections parked between requests, served by
 //!   event loops on chapter 5's pool.
-//! * [`ws_loop`]: chapter 8's WebSockets served by one event loop.
+//! * [`ws_conn`]: a WebSocket that waits without a thread, composed from
+//!   chapter 8's sans-I/O pieces;
+//! * [`ws_loop`]: WebSockets served by one event loop;
+//! * [`ws_design`]: `--event-loop`, the choice between chapter 8's thread
+//!   per WebSocket and the loop.
 
 pub mod epoll;
 pub mod lot;
 pub mod parking;
+pub mod ws_conn;
+pub mod ws_design;
 pub mod ws_loop;
