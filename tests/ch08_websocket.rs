@@ -572,7 +572,7 @@ fn assert_help_matches(help: &str) {
         .unwrap_or_else(|| panic!("no usage line:\n{help}"));
     let described: Vec<&str> = help
         .lines()
-        .filter_map(|l| l.trim_start().split_whitespace().next())
+        .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.starts_with("--"))
         .collect();
     for word in usage.split(|c: char| c == '[' || c == ']' || c.is_whitespace()) {

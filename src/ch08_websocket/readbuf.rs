@@ -66,11 +66,11 @@ impl ReadBuf {
         let pending = self.end - self.start;
         let target = frame_len.unwrap_or(0).max(pending + READ_CHUNK / 2);
         if self.start > 0 && (pending == 0 || self.buf.len() - self.start < target) {
-            self.to_front();
+            self.compact();
         }
         if self.buf.len() > KEEP_BUFFER && target <= READ_CHUNK {
             // A big message went through: give the memory back.
-            self.to_front();
+            self.compact();
             self.buf.truncate(READ_CHUNK.max(self.end));
             self.buf.shrink_to_fit();
         }
@@ -83,7 +83,7 @@ impl ReadBuf {
     }
 
     /// Moves what is buffered to the front.
-    fn to_front(&mut self) {
+    fn compact(&mut self) {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
