@@ -626,7 +626,8 @@ fn server_binaries_have_a_clear_command_line() {
         assert_eq!(out.status.code(), Some(2));
     }
     // Values that parse but make no sense: exit 2, naming the flag.
-    let bad: [(&str, &[&str]); 7] = [
+    let bad: [(&str, &[&str]); 8] = [
+        (env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--max-sockets", "0"]),
         (
             env!("CARGO_BIN_EXE_ch08_ws_echo"),
             &["--ping-interval", "x"],

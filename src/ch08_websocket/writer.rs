@@ -240,9 +240,10 @@ impl<S: Write> WsSender<S> {
 /// gets this much extra time to go out, on top of the write timeout, so an
 /// honest slow link is not cut off while a peer that reads a byte now and
 /// then still is.
-const MIN_SEND_RATE: f64 = 16.0 * 1024.0;
+pub const MIN_SEND_RATE: f64 = 16.0 * 1024.0;
 
-fn transfer_allowance(len: usize) -> Duration {
+/// How long `len` bytes may take to go out at [`MIN_SEND_RATE`].
+pub fn transfer_allowance(len: usize) -> Duration {
     Duration::from_secs_f64(len as f64 / MIN_SEND_RATE)
 }
 

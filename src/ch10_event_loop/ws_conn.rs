@@ -30,12 +30,16 @@ use crate::ch08_websocket::incoming::{Incoming, Step};
 use crate::ch08_websocket::message::{Event, Message, Violation};
 use crate::ch08_websocket::readbuf::{KEEP_BUFFER, ReadBuf};
 use crate::ch08_websocket::socket::{MAX_LINGER, PING_PAYLOAD};
+use crate::ch08_websocket::writer::transfer_allowance;
 use crate::ch08_websocket::{Config, WebSocket};
 use crate::trace;
 
 /// Reads in one turn, at most. A peer that sends without pause gets its
 /// turn like the others, not the loop to itself.
 pub const READS_PER_TURN: u32 = 4;
+
+/// The write timeout when the configuration has none.
+const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the loop does with each message: the answer to send, if any.
 /// It must not block: it runs on the loop's thread.
@@ -318,17 +322,33 @@ impl LoopSocket {
         WebSocket::resume(tcp, inbuf, incoming, Role::Server, config).ok()
     }
 
-    /// Sends `out` in blocking mode, bounded by the write timeout.
+    /// Sends `out` in blocking mode. Each `write` is bounded by the write
+    /// timeout, and the whole by a deadline: the write timeout plus the
+    /// time the bytes need at chapter 8's slowest allowed rate
+    /// ([`transfer_allowance`]), so a peer that reads a byte now and then
+    /// cannot stretch it (chapter 8's writer does the same for each frame).
     fn flush_blocking(&mut self) -> io::Result<()> {
         if self.out.is_empty() {
             return Ok(());
         }
         self.tcp.set_nonblocking(false)?;
-        let timeout = self.config.write_timeout.unwrap_or(Duration::from_secs(10));
+        let timeout = self.config.write_timeout.unwrap_or(DEFAULT_WRITE_TIMEOUT);
         self.tcp.set_write_timeout(Some(timeout))?;
-        let r = (&self.tcp).write_all(&self.out);
-        self.out = Vec::new();
-        r
+        let deadline = Instant::now() + timeout + transfer_allowance(self.out.len());
+        let out = std::mem::take(&mut self.out);
+        let mut rest = &out[..];
+        while !rest.is_empty() {
+            if Instant::now() >= deadline {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            match (&self.tcp).write(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Whether the connection is over.
