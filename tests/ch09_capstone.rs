@@ -312,21 +312,34 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
         })
     };
     let bystander = watch(bystander, seen_tx);
-    // The talker's own copies are read (and dropped) on another thread.
-    let (drop_tx, _drop_rx) = mpsc::channel();
-    let talker = watch(talker, drop_tx);
+    // The talker's own copies are read on another thread, and counted too.
+    let (echo_tx, echo_rx) = mpsc::channel();
+    let talker = watch(talker, echo_tx);
 
-    // Talk with at most 8 messages in flight (as seen by the bystander), so
-    // that only `stuck` can fall behind. Its socket buffers fill, then its
+    // Talk with at most 8 messages in flight (as seen by the bystander and
+    // by the talker itself), so that only `stuck` can fall behind, however
+    // the machine schedules the readers. Its socket buffers fill, then its
     // bounded queue, and the room cuts it off.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let (mut sent, mut seen) = (0usize, 0usize);
+    let (mut sent, mut seen, mut echoed) = (0usize, 0usize, 0usize);
     let reason = 'talk: loop {
-        while sent - seen < 8 {
+        while sent - seen.min(echoed) < 8 {
             sender
                 .send_text(&format!(r#"{{"type":"say","text":"{text}"}}"#))
                 .unwrap();
             sent += 1;
+        }
+        if echoed < seen {
+            // The talker's reader has seen `stuck` leave (Some) and
+            // stopped: it no longer limits the pace.
+            match echo_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(None) => echoed += 1,
+                Ok(Some(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => echoed = usize::MAX,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the talker stopped receiving its own messages ({echoed} of {sent})")
+                }
+            }
+            continue;
         }
         match seen_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(None) => seen += 1,
