@@ -413,11 +413,10 @@ fn many_clients_at_once_each_get_their_own_echoes() {
 
 #[test]
 fn a_client_that_does_not_read_its_echoes_delays_no_one_else() {
-    // The echo server serves its connections from one event loop. A client
-    // that sends 8 MiB without reading fills the socket buffers: its echo
-    // cannot be written now, and must not hold up the loop (the others'
-    // echoes) nor be lost or reordered (the connection moves to a thread,
-    // which sends the queued bytes first).
+    // Each connection has its own thread. A client that sends 8 MiB
+    // without reading fills the socket buffers: its thread waits to write
+    // its echo, and no one else waits with it; nothing is lost or
+    // reordered.
     let server = echo_server();
     let url = format!("ws://{}/", server.addr);
     let (mut slow, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
@@ -564,6 +563,51 @@ fn hello_server_refuses_pages_from_other_origins() {
     assert_eq!(resp.head.status, 101);
 }
 
+/// The usage line names no option the list below it does not describe,
+/// and every option described is listed once.
+fn assert_help_matches(help: &str) {
+    let usage = help
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap_or_else(|| panic!("no usage line:\n{help}"));
+    let described: Vec<&str> = help
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with("--"))
+        .collect();
+    for word in usage.split(|c: char| c == '[' || c == ']' || c.is_whitespace()) {
+        if word.starts_with("--") {
+            assert!(
+                described.contains(&word),
+                "{word} is not described:\n{help}"
+            );
+        }
+    }
+    let mut unique = described.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), described.len(), "an option twice:\n{help}");
+}
+
+#[test]
+fn the_echo_server_documents_its_own_options() {
+    let out = run_client(
+        env!("CARGO_BIN_EXE_ch08_ws_echo"),
+        &["--help"],
+        b"",
+        Duration::from_secs(10),
+    );
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--max-message",
+        "--ping-interval",
+        "--max-sockets",
+        "--event-loop",
+    ] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
+    }
+}
+
 #[test]
 fn server_binaries_have_a_clear_command_line() {
     for bin in [
@@ -572,12 +616,18 @@ fn server_binaries_have_a_clear_command_line() {
     ] {
         let out = run_client(bin, &["--help"], b"", Duration::from_secs(10));
         assert_eq!(out.status.code(), Some(0));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("--addr"));
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert_help_matches(&help);
+        assert!(
+            help.contains("--addr") && help.contains("--max-sockets"),
+            "{help}"
+        );
         let out = run_client(bin, &["--bogus"], b"", Duration::from_secs(10));
         assert_eq!(out.status.code(), Some(2));
     }
     // Values that parse but make no sense: exit 2, naming the flag.
-    let bad: [(&str, &[&str]); 7] = [
+    let bad: [(&str, &[&str]); 8] = [
+        (env!("CARGO_BIN_EXE_ch08_ws_hello"), &["--max-sockets", "0"]),
         (
             env!("CARGO_BIN_EXE_ch08_ws_echo"),
             &["--ping-interval", "x"],
@@ -635,7 +685,7 @@ fn sigterm_with_a_peer_that_never_answers_the_close_still_ends_it_in_time() {
     // nothing left open.
     let server = echo_server();
     let (mut s, _) = raw_open(server.addr, &[]);
-    // One echo, so the connection is in the event loop before the signal.
+    // One echo, so the connection's thread is reading before the signal.
     let mut hi = Vec::new();
     wirebook::ch08_websocket::frame::encode(
         true,

@@ -312,21 +312,34 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
         })
     };
     let bystander = watch(bystander, seen_tx);
-    // The talker's own copies are read (and dropped) on another thread.
-    let (drop_tx, _drop_rx) = mpsc::channel();
-    let talker = watch(talker, drop_tx);
+    // The talker's own copies are read on another thread, and counted too.
+    let (echo_tx, echo_rx) = mpsc::channel();
+    let talker = watch(talker, echo_tx);
 
-    // Talk with at most 8 messages in flight (as seen by the bystander), so
-    // that only `stuck` can fall behind. Its socket buffers fill, then its
+    // Talk with at most 8 messages in flight (as seen by the bystander and
+    // by the talker itself), so that only `stuck` can fall behind, however
+    // the machine schedules the readers. Its socket buffers fill, then its
     // bounded queue, and the room cuts it off.
     let deadline = Instant::now() + Duration::from_secs(20);
-    let (mut sent, mut seen) = (0usize, 0usize);
+    let (mut sent, mut seen, mut echoed) = (0usize, 0usize, 0usize);
     let reason = 'talk: loop {
-        while sent - seen < 8 {
+        while sent - seen.min(echoed) < 8 {
             sender
                 .send_text(&format!(r#"{{"type":"say","text":"{text}"}}"#))
                 .unwrap();
             sent += 1;
+        }
+        if echoed < seen {
+            // The talker's reader has seen `stuck` leave (Some) and
+            // stopped: it no longer limits the pace.
+            match echo_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(None) => echoed += 1,
+                Ok(Some(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => echoed = usize::MAX,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the talker stopped receiving its own messages ({echoed} of {sent})")
+                }
+            }
+            continue;
         }
         match seen_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(None) => seen += 1,
@@ -398,16 +411,67 @@ fn the_chat_refuses_bad_input_clearly() {
 
 #[test]
 fn an_echo_frame_over_the_message_limit_is_refused_from_its_header() {
-    // /ws/echo takes messages up to 64 KiB. A frame header announcing
-    // 15 MiB (under the frame limit's default, over the message limit)
-    // gets 1009 at once: nothing of it is buffered or waited for.
+    // /ws/echo takes messages up to 16 MiB, as ch08_ws_echo does. A frame
+    // header announcing 17 MiB gets 1009 at once: nothing of it is
+    // buffered or waited for.
     let server = start(&[]);
     let mut ws = ws(&server, "/ws/echo");
     let mut header = vec![0x82, 0xFF];
-    header.extend_from_slice(&(15u64 << 20).to_be_bytes());
+    header.extend_from_slice(&(17u64 << 20).to_be_bytes());
     header.extend_from_slice(&[1, 2, 3, 4]);
     ws.tcp().write_all(&header).unwrap();
     assert_eq!(close_code(&mut ws), Some(1009));
+}
+
+#[test]
+fn the_echo_takes_what_ch08_ws_echo_takes() {
+    // 1 MiB and a message just under 16 MiB come back whole.
+    let server = start(&[]);
+    let mut ws = ws(&server, "/ws/echo");
+    let mut rng = Rng::new();
+    for len in [1 << 20, (16 << 20) - 100] {
+        let data = rng.bytes(len);
+        ws.send_binary(&data).unwrap();
+        assert!(
+            ws.read_message().unwrap() == Some(Message::Binary(data)),
+            "{len} bytes"
+        );
+    }
+}
+
+#[test]
+fn websockets_past_max_websockets_get_503_with_retry_after() {
+    let server = start(&["--max-websockets", "3"]);
+    let open: Vec<WebSocket> = ["/ws/echo", "/ws/chat", "/ws/echo"]
+        .iter()
+        .map(|p| ws(&server, p))
+        .collect();
+    let t = Target::new(server.addr);
+    let req = format!(
+        "GET /ws/echo HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    let resp = wirebook::check::exchange(&t, req.as_bytes()).unwrap();
+    assert_eq!(resp.head.status, 503);
+    assert!(resp.head.headers.get("Retry-After").is_some());
+    assert!(
+        String::from_utf8_lossy(&resp.body).contains("3 WebSockets are open"),
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    // One closes; its place is free again.
+    let mut open = open;
+    let mut first = open.remove(0);
+    first.close(1000, "").unwrap();
+    let again = (0..100).find_map(|_| {
+        let resp = wirebook::check::exchange(&t, req.as_bytes()).unwrap();
+        (resp.head.status == 101).then_some(()).or_else(|| {
+            thread::sleep(Duration::from_millis(20));
+            None
+        })
+    });
+    assert!(again.is_some(), "the freed place was never given out");
 }
 
 #[test]
@@ -521,8 +585,15 @@ fn a_bad_command_line_gets_a_clear_error_and_exit_2() {
     let out = run_client(BIN, &["--help"], b"", t);
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--root", "--uploads", "--max-websockets", "--event-loop"] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
+    }
+    assert!(help.contains("16 MiB on /ws/echo"), "{help}");
     assert!(
-        help.contains("--root") && help.contains("--uploads"),
+        help.lines().any(|l| l == "Usage: wirebook [OPTIONS]"),
         "{help}"
     );
+    let out = run_client(BIN, &["--max-websockets", "0"], b"", t);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-websockets"));
 }

@@ -1,5 +1,6 @@
 //! `ch08_ws_echo`: a WebSocket echo server. Accepts the handshake on any
-//! path and sends every message back with its type.
+//! path and sends every message back with its type, each connection on a
+//! thread of its own (`--event-loop`: chapter 10's loop instead).
 //!
 //! ```text
 //! cargo run --bin ch08_ws_echo &
@@ -12,15 +13,16 @@ use std::sync::Arc;
 use wirebook::ch05_concurrency::cli::ServerArgs;
 use wirebook::ch08_websocket::handshake::DEFAULT_MAX_SOCKETS;
 use wirebook::ch08_websocket::live::run_server;
-use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy, echo_service};
+use wirebook::ch08_websocket::{Config, HandshakeConfig, OriginPolicy};
+use wirebook::ch10_event_loop::ws_design::{echo_service, event_loop_flag};
 use wirebook::cli::Args;
 
 fn main() {
     let mut args = Args::from_env(
         "ch08_ws_echo",
         "A WebSocket echo server (RFC 6455): every message comes back with its type.\n\
-         Any path; any Origin.",
-        "[--addr HOST:PORT] [--ping-interval T] [--max-message BYTES] [--max-sockets N] [--quiet] [--trace]",
+         Any path; any Origin. A thread per WebSocket, at most --max-sockets of them.",
+        "[OPTIONS]",
     );
     let d = Config::default();
     args.describe(&format!(
@@ -34,6 +36,7 @@ fn main() {
         "--max-message BYTES   largest message accepted; larger ones get 1009 (default {})",
         d.max_message
     ));
+    let event_loop = event_loop_flag(&mut args);
     let sa = ServerArgs::parse(&mut args, "127.0.0.1:8765");
     let mut socket = d;
     if let Some(t) = args.duration_opt("--ping-interval") {
@@ -57,5 +60,6 @@ fn main() {
     };
     // On SIGINT/SIGTERM the open WebSockets are closed with 1001.
     let live = cfg.live.clone();
-    run_server("ch08_ws_echo", sa, live, Arc::new(echo_service(cfg)))
+    let service = echo_service(cfg, event_loop);
+    run_server("ch08_ws_echo", sa, live, Arc::new(service))
 }

@@ -2,8 +2,10 @@
 //! port. `cargo run --release` starts it on 127.0.0.1:8888.
 
 use wirebook::ch05_concurrency::ServerArgs;
+use wirebook::ch09_capstone::app::MAX_WEBSOCKETS;
 use wirebook::ch09_capstone::room;
 use wirebook::ch09_capstone::site::{self, SiteOptions};
+use wirebook::ch10_event_loop::ws_design;
 use wirebook::cli::Args;
 
 fn main() {
@@ -11,8 +13,10 @@ fn main() {
         "wirebook",
         "The book's capstone: the landing page, /hello, /echo, /notes, static files,\n\
          uploads, and WebSockets (/ws/echo, /ws/hello, /ws/chat) on one server.\n\
-         Open http://ADDR/ in a browser; /chat.html is the live chat.",
-        "[--addr HOST:PORT] [--root DIR] [--uploads DIR] [--book DIR] [--chat-rate N] [--threads N] [--quiet] [--trace]",
+         Open http://ADDR/ in a browser; /chat.html is the live chat.\n\
+         WebSocket messages: up to 16 MiB on /ws/echo and /ws/hello, 16 KiB on /ws/chat\n\
+         (larger ones are closed with 1009). A thread per WebSocket by default.",
+        "[OPTIONS]",
     );
     args.describe(
         "--root DIR           the static directory (default static, else the crate's own)",
@@ -25,7 +29,11 @@ fn main() {
     .describe(&format!(
         "--chat-rate N        chat messages a second per member, 0 = no limit (default {})",
         room::SAYS_PER_SECOND
+    ))
+    .describe(&format!(
+        "--max-websockets N   WebSockets open at once, all endpoints; more get 503 (default {MAX_WEBSOCKETS})"
     ));
+    let event_loop = ws_design::event_loop_flag(&mut args);
     let sa = ServerArgs::parse(&mut args, "127.0.0.1:8888");
     let mut opts = SiteOptions::new(args.value("--root").unwrap_or_else(default_root));
     opts.uploads = args.value("--uploads").map(Into::into);
@@ -34,7 +42,11 @@ fn main() {
     }
     opts.quiet = sa.config.quiet;
     opts.room.says_per_second = args.parsed("--chat-rate", room::SAYS_PER_SECOND);
-    let app = match site::build(&opts) {
+    opts.max_websockets = args.parsed("--max-websockets", MAX_WEBSOCKETS);
+    if opts.max_websockets == 0 {
+        args.fail("--max-websockets must be at least 1");
+    }
+    let mut app = match site::build(&opts) {
         Ok(app) => app,
         Err(e) => {
             let dirs = match &opts.uploads {
@@ -48,6 +60,11 @@ fn main() {
     if !opts.quiet {
         let root = std::fs::canonicalize(&opts.root).unwrap_or(opts.root.clone());
         eprintln!("wirebook: serving {} at /", root.display());
+    }
+    if event_loop {
+        // Chapter 10's WebSocket side. The HTTP side is the server's:
+        // `app.run` below serves it with chapter 5's pool.
+        ws_design::capstone_on_event_loop(&mut app);
     }
     app.run("wirebook", sa)
 }

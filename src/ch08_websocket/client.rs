@@ -11,9 +11,10 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use super::accept::new_key;
+use super::config::Config;
 use super::frame::Role;
 use super::handshake::{check_response, client_request};
-use super::socket::{Config, WebSocket};
+use super::socket::WebSocket;
 use crate::ch02_http_by_hand::head::{HeadLimits, Parsed, parse_response};
 use crate::ch03_urls_and_clients::url::{HttpParts, Url};
 use crate::rng::Rng;

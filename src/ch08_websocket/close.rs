@@ -5,6 +5,13 @@
 //! 1015 exist only to *report* a missing code, an abnormal drop and a TLS
 //! failure locally), an unassigned one, or a reason that is not UTF-8 has
 //! broken the protocol.
+//!
+//! The last step of a close, after the close frames, is closing TCP
+//! ([`close_tcp`]).
+
+use std::io::Read;
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
 
 /// 1000: the purpose of the connection has been fulfilled.
 pub const NORMAL: u16 = 1000;
@@ -92,6 +99,32 @@ pub fn payload(code: u16, reason: &str) -> Vec<u8> {
     p.extend_from_slice(&code.to_be_bytes());
     p.extend_from_slice(&reason.as_bytes()[..end]);
     p
+}
+
+/// Closes TCP after the close handshake (or a failure). The writing side
+/// is shut first so the peer sees our close frame followed by FIN; then
+/// what the peer still sends is read and dropped for at most `linger` and
+/// 1 MiB (a deadline, since a peer that trickles a byte now and then never
+/// lets a read time out). Closing a socket with unread bytes makes the
+/// kernel send RST, which can destroy our close frame before the peer has
+/// read it.
+pub fn close_tcp(tcp: &TcpStream, linger: Duration) {
+    let _ = tcp.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + linger;
+    let mut sink = [0u8; 4096];
+    let mut budget = 1024 * 1024;
+    let mut reader = tcp;
+    while budget > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match reader.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => budget -= n.min(budget),
+        }
+    }
+    let _ = tcp.shutdown(Shutdown::Both);
 }
 
 #[cfg(test)]

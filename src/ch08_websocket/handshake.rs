@@ -8,11 +8,13 @@
 //! the 101.
 
 use std::sync::Arc;
+use std::thread;
 
 use super::accept::{accept_key, is_valid_key};
+use super::config::Config;
 use super::frame::Role;
 use super::live::{Live, LiveSockets, send_close};
-use super::socket::{Config, WebSocket};
+use super::socket::WebSocket;
 use crate::ch02_http_by_hand::head::{Headers, ResponseHead, Version};
 use crate::ch04_methods_and_routing::{Method, Request, Response, Upgraded};
 
@@ -44,10 +46,10 @@ pub struct HandshakeConfig {
     pub protocols: Vec<String>,
     /// Limits and timers of each accepted connection.
     pub socket: Config,
-    /// Most WebSockets open at once; past it, handshakes get 503. Each one
-    /// holds a socket (and, unless an event loop serves it, a thread) for
+    /// Most WebSockets open at once; past it, handshakes get 503 with
+    /// `Retry-After`. Each one holds a socket and a thread of its own for
     /// as long as it lives, and chapter 5's connection cap stops counting a
-    /// connection once it is upgraded.
+    /// connection once it is upgraded: this is the bound on those threads.
     pub max_sockets: usize,
     /// The open WebSockets: what `max_sockets` counts, and what shutdown
     /// closes with 1001 ([`super::live::run_server`]). Shared by every
@@ -175,16 +177,15 @@ pub fn switching_protocols(accepted: &Accepted) -> Response {
 }
 
 /// Answers a handshake: an HTTP error, or a 101 whose upgrade runs
-/// `handler` on the new [`WebSocket`] (on the connection's own thread:
-/// chapter 5 gives every upgraded connection one).
+/// `handler` on the new [`WebSocket`], on a thread of its own.
 /// Bytes the client sent right behind its request head are the first
 /// frame's: they are handed to the WebSocket, not dropped.
 ///
 /// A valid handshake is refused with `503` and `Retry-After` if the server
-/// is shutting down, or if `max_sockets` are open: its place among
-/// [`HandshakeConfig::live`] is taken here, before the 101, and given back
-/// when `handler` returns (or the upgrade never happens). Meanwhile
-/// shutdown closes it with a close frame ([`send_close`]).
+/// is shutting down, or if `max_sockets` are open ([`admit`]). Its place
+/// among [`HandshakeConfig::live`] is given back when `handler` returns
+/// (or the upgrade never happens). Meanwhile shutdown closes it with a
+/// close frame ([`send_close`]).
 pub fn accept<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
 where
     F: FnOnce(WebSocket) + Send + 'static,
@@ -199,45 +200,62 @@ pub fn accept_live<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> R
 where
     F: FnOnce(WebSocket, &Live) + Send + 'static,
 {
-    accept_owned(req, cfg, move |ws, live| handler(ws, &live))
-}
-
-/// [`accept_live`], handing `handler` the connection's entry itself, to
-/// keep for as long as the connection lives: for a handler that returns
-/// at once and leaves the connection to someone else (an
-/// [`EventLoop`](crate::ch10_event_loop::ws_loop::EventLoop)).
-pub fn accept_owned<F>(req: &Request<'_>, cfg: &HandshakeConfig, handler: F) -> Response
-where
-    F: FnOnce(WebSocket, Live) + Send + 'static,
-{
-    let accepted = match validate(req, cfg) {
-        Ok(a) => a,
-        Err(resp) => return resp,
-    };
-    if cfg.live.is_closing() {
-        return Response::error(503, "the server is shutting down").header("Retry-After", "1");
-    }
-    // No socket yet to close: until the upgrade, shutdown has nothing to
-    // send, and waits for this entry to go away or get its real closer.
-    let Some(live) = cfg.live.try_register(cfg.max_sockets, Box::new(|_, _| {})) else {
-        return Response::error(
-            503,
-            format!("{} WebSockets are open already", cfg.max_sockets),
-        )
-        .header("Retry-After", "5");
+    let (mut resp, live) = match admit(req, cfg) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
     };
     let socket_config = cfg.socket.clone();
-    let mut resp = switching_protocols(&accepted);
     resp.upgrade = Some(Box::new(move |up: Upgraded| {
-        match WebSocket::from_tcp(up.stream, up.leftover, Role::Server, socket_config) {
-            Ok(ws) => {
-                live.set_closer(send_close(ws.sender()));
-                handler(ws, live);
-            }
-            Err(e) => crate::trace::note(up.peer, format!("cannot set up the WebSocket: {e}")),
+        let peer = up.peer;
+        // A thread per WebSocket, whoever runs the upgrade: it sleeps in
+        // `read` for as long as the connection lives, and must hold no
+        // HTTP worker. `max_sockets` bounds these threads.
+        let spawned = thread::Builder::new()
+            .name("websocket".into())
+            .spawn(move || {
+                match WebSocket::from_tcp(up.stream, up.leftover, Role::Server, socket_config) {
+                    Ok(ws) => {
+                        live.set_closer(send_close(ws.sender()));
+                        handler(ws, &live);
+                    }
+                    Err(e) => crate::trace::note(peer, format!("cannot set up the WebSocket: {e}")),
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("{peer}: no thread for a WebSocket: {e}");
         }
     }));
     resp
+}
+
+/// The step every way of serving WebSockets starts with: checks the
+/// request ([`validate`]), takes the connection's place among the open
+/// WebSockets, and returns the `101` (without its upgrade, which the
+/// caller sets) and that place, to keep for as long as the connection
+/// lives. `Err` is the answer to send instead: 400, 403, 405 or 426 for a
+/// bad handshake, `503` with `Retry-After` when the server is shutting
+/// down or `max_sockets` are open.
+///
+/// The place is taken before the 101, under the list's lock: the count is
+/// exact however many handshakes arrive at once. Until the socket exists,
+/// shutdown has nothing to send it, and waits for the entry to go away or
+/// get its real closer ([`Live::set_closer`]).
+pub fn admit(req: &Request<'_>, cfg: &HandshakeConfig) -> Result<(Response, Live), Response> {
+    let accepted = validate(req, cfg)?;
+    if cfg.live.is_closing() {
+        return Err(Response::error(503, "the server is shutting down").header("Retry-After", "1"));
+    }
+    let Some(live) = cfg.live.try_register(cfg.max_sockets, Box::new(|_, _| {})) else {
+        return Err(Response::error(
+            503,
+            format!(
+                "{} WebSockets are open already; try again later",
+                cfg.max_sockets
+            ),
+        )
+        .header("Retry-After", "5"));
+    };
+    Ok((switching_protocols(&accepted), live))
 }
 
 /// A [`crate::ch04_methods_and_routing::Service`] that accepts every

@@ -3,8 +3,7 @@
 //! An HTTP request ends by itself: the server stops accepting, lets the
 //! requests in flight finish, and is done (chapter 5). A WebSocket does not
 //! end by itself: it is open until one side closes it, and after the `101`
-//! it runs on its own thread (or in an [`EventLoop`](super::event_loop)),
-//! out of the HTTP server's sight. So the server keeps a list of them, each
+//! it runs on its own thread, out of the HTTP server's sight. So the server keeps a list of them, each
 //! with a way to close it, and on shutdown asks every one to close with
 //! 1001 *Going Away* (RFC 6455 §7.4.1) and waits, bounded, for them to
 //! finish: the peer then learns that the
@@ -30,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::close;
-use super::socket::WsSender;
+use super::writer::WsSender;
 use crate::ch04_methods_and_routing::Service;
 use crate::ch05_concurrency::cli::run_server_then;
 use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
@@ -39,10 +38,8 @@ use crate::ch05_concurrency::{ServerArgs, ShutdownHandle};
 /// handshakes before the process exits anyway: a bound for the stuck, not
 /// a wait for the well-behaved. A peer that never answers our close is
 /// given up after [`Config::close_timeout`](super::Config) (2 s), then
-/// TCP is closed with a linger of at most 1 s; an event loop notices the
-/// timeout within its sweep (50 ms). So 4 s lets such a peer end on its
-/// own. (A connection whose thread is already blocked in a read keeps that
-/// read's timeout, the ping interval, and is cut off by this bound.)
+/// TCP is closed with a linger of at most 1 s. So 4 s lets such a peer
+/// end on its own.
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(4);
 
 /// The reason sent with 1001 when the server shuts down.
@@ -237,10 +234,13 @@ impl Drop for Live {
     }
 }
 
-/// The plain closer: send a close frame. On a thread of its own: a write
+/// The plain closer: send a close frame, on a thread of its own: a write
 /// to a peer that stopped reading can block until the write timeout, and
 /// shutdown must not wait for each such peer in turn. The connection's
-/// reader then sees the peer's answer (or the close timeout) and ends.
+/// reader then sees the peer's answer and ends. A reader asleep in `read`
+/// keeps the timeout it started with (the ping interval), so if the peer
+/// has not answered within the close timeout, this thread shuts TCP down,
+/// which wakes the reader.
 pub fn send_close(sender: WsSender) -> Closer {
     Box::new(move |code, reason| {
         let (sender, reason) = (sender.clone(), reason.to_string());
@@ -248,7 +248,10 @@ pub fn send_close(sender: WsSender) -> Closer {
             .name("ws-close".into())
             .stack_size(64 * 1024)
             .spawn(move || {
-                let _ = sender.close(code, &reason);
+                if sender.close(code, &reason).is_ok() {
+                    thread::sleep(sender.close_timeout());
+                }
+                sender.shutdown();
             });
     })
 }

@@ -1,26 +1,22 @@
 //! The services the chapter's binaries serve, as library functions so
-//! that chapter 9 serves the same echo and hello (`/ws/echo` from
-//! [`echo_service`]'s event loop, `/ws/hello` on a thread per socket).
+//! that chapter 9 serves the same echo and hello (`/ws/echo`, `/ws/hello`),
+//! each connection on a thread of its own.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use super::close;
 use super::handshake::{self, HandshakeConfig};
 use super::message::Message;
-use super::socket::{WebSocket, WsError};
+use super::socket::WebSocket;
 use crate::ch04_methods_and_routing::{Request, Response};
-use crate::ch10_event_loop::ws_loop::EventLoop;
 
-/// Answers each message with `on_message` until the connection ends or an
-/// answer fails: the blocking loop of a thread per connection (and of an
-/// [`EventLoop`]'s connection once it has moved to a thread).
-pub fn serve_each(
-    ws: &mut WebSocket,
-    on_message: impl Fn(&WebSocket, Message) -> Result<(), WsError>,
-) {
+/// Answers each message with what `answer` makes of it (nothing, for
+/// `None`) until the connection ends or an answer cannot be sent.
+pub fn serve_each(ws: &mut WebSocket, answer: impl Fn(Message) -> Option<Message>) {
     while let Ok(Some(m)) = ws.read_message() {
-        if on_message(ws, m).is_err() {
+        if let Some(reply) = answer(m)
+            && ws.send(&reply).is_err()
+        {
             break;
         }
     }
@@ -32,10 +28,9 @@ pub fn echo(mut ws: WebSocket) {
     serve_each(&mut ws, echo_message);
 }
 
-/// The echo of one message: what [`echo`] does for each, and what the
-/// [`EventLoop`] of [`echo_service`] does for each message.
-pub fn echo_message(ws: &WebSocket, m: Message) -> Result<(), WsError> {
-    ws.send(&m)
+/// The echo's answer to one message: the message itself.
+pub fn echo_message(m: Message) -> Option<Message> {
+    Some(m)
 }
 
 /// The original tutorial's example: receives a name, answers
@@ -60,26 +55,12 @@ pub fn hello(mut ws: WebSocket, log: &mut dyn Write) {
     let _ = ws.close(close::NORMAL, "");
 }
 
-/// A service that accepts WebSocket handshakes on any path and echoes.
-/// The connections are served by one [`EventLoop`] (a context switch per
-/// message saved); where there is no epoll, by a thread each ([`echo`]).
+/// A service that accepts WebSocket handshakes on any path and echoes,
+/// each connection on a thread of its own.
 pub fn echo_service(
     cfg: HandshakeConfig,
 ) -> impl Fn(&mut Request<'_>) -> Response + Send + Sync + 'static {
-    let event_loop = match EventLoop::start(echo_message) {
-        Ok(l) => Some(Arc::new(l)),
-        Err(e) => {
-            eprintln!("no WebSocket event loop ({e}): a thread per WebSocket instead");
-            None
-        }
-    };
-    move |req: &mut Request<'_>| match &event_loop {
-        Some(l) => {
-            let l = l.clone();
-            handshake::accept_owned(req, &cfg, move |ws, live| l.add(ws, live))
-        }
-        None => handshake::accept(req, &cfg, echo),
-    }
+    handshake::service(cfg, echo)
 }
 
 /// A service that accepts WebSocket handshakes on any path and greets,

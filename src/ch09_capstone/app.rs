@@ -16,7 +16,7 @@
 //! # use wirebook::ch06_static_files::StaticFiles;
 //! let mut app = App::new();
 //! app.route("/hello").get(|_: &mut Request<'_>| Response::text(200, "Hello, world"));
-//! // A thread per connection, or a service of its own (one event loop):
+//! // A handler run on each connection's thread, or a service of its own:
 //! app.websocket("/ws/hello", |ws, _| wirebook::ch08_websocket::service::hello(ws, &mut std::io::sink()));
 //! app.websocket_service("/ws/echo", wirebook::ch08_websocket::service::echo_service);
 //! app.fallback(StaticFiles::new("static").unwrap());
@@ -43,10 +43,10 @@ use crate::ch08_websocket::WebSocket;
 use crate::ch08_websocket::handshake::{self, HandshakeConfig};
 use crate::ch08_websocket::live::{self, Live, LiveSockets};
 
-/// Most WebSockets open at once, all endpoints together (most hold a
-/// thread, a chat member two; an event loop's hold none); past it a
-/// handshake gets `503` with
-/// `Retry-After`. Chapter 8's [`HandshakeConfig::max_sockets`] enforces it.
+/// Default cap on WebSockets open at once, all endpoints together (each
+/// holds a thread, a chat member two); past it a handshake gets `503` with
+/// `Retry-After`. Chapter 8's [`HandshakeConfig::max_sockets`] enforces
+/// it; `wirebook --max-websockets N` changes it.
 pub const MAX_WEBSOCKETS: usize = 4096;
 
 /// What runs a WebSocket connection: the socket, and its entry among the
@@ -121,8 +121,8 @@ impl App {
 
     /// A WebSocket endpoint at `pattern`: a GET route that answers the
     /// opening handshake and then runs `handler` on the connection, on the
-    /// connection's own thread (chapter 5 gives every upgraded connection
-    /// one, so no HTTP worker is held).
+    /// connection's own thread (chapter 8's [`handshake::accept_live`]
+    /// starts one, so no HTTP worker is held).
     pub fn websocket(
         &mut self,
         pattern: &str,
@@ -142,9 +142,10 @@ impl App {
 
     /// A WebSocket endpoint at `pattern` whose handshakes `service`
     /// answers, built from the application's handshake settings (its list
-    /// of open WebSockets and its cap among them): for a service that
-    /// serves its connections its own way, like chapter 8's echo from one
-    /// event loop ([`echo_service`](crate::ch08_websocket::service::echo_service)).
+    /// of open WebSockets and its cap among them): for a service made
+    /// elsewhere, like chapter 8's
+    /// [`echo_service`](crate::ch08_websocket::service::echo_service).
+    /// Adding a pattern again replaces its service.
     pub fn websocket_service<S>(
         &mut self,
         pattern: &str,

@@ -25,10 +25,11 @@
 //!
 //! The first version of a chat usually loops over the members and writes to
 //! each socket in turn. With blocking sockets, like ours, one member that
-//! stops reading then blocks the loop, and with it the whole room. With an
-//! event loop (Tornado's `write_message`) the loop does not block, but each
-//! stuck member's unsent messages pile up in its stream's write buffer,
-//! which has no limit unless one is configured: memory instead of time.
+//! stops reading then blocks the loop, and with it the whole room. In
+//! Tornado, `write_message` never blocks (chapter 10 shows how a server is
+//! built that way), but each stuck member's unsent messages pile up in its
+//! stream's write buffer, which has no limit unless one is configured:
+//! memory instead of time.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -14,7 +14,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::app::App;
+use super::app::{App, MAX_WEBSOCKETS};
 use super::chat;
 use super::room::{CLOSE_GOING_AWAY, Limits, Room};
 use crate::ch04_methods_and_routing::{Request, Response, notes};
@@ -36,6 +36,9 @@ pub struct SiteOptions {
     pub room: Limits,
     /// No per-connection lines from `/ws/hello` on stderr.
     pub quiet: bool,
+    /// Most WebSockets open at once, all endpoints together
+    /// (`--max-websockets`); past it, a handshake gets `503`.
+    pub max_websockets: usize,
     /// The rendered book (`make book`), served at `/book/`.
     pub book: PathBuf,
 }
@@ -77,6 +80,7 @@ impl SiteOptions {
             room: Limits::default(),
             quiet: false,
             book: DEFAULT_BOOK_DIR.into(),
+            max_websockets: MAX_WEBSOCKETS,
         }
     }
 }
@@ -89,14 +93,14 @@ pub fn build(opts: &SiteOptions) -> io::Result<App> {
     let book = opts.book.clone();
     app.route("/book/{path*}")
         .get(move |req| serve_book(&book, req));
+    app.max_websockets(opts.max_websockets);
 
-    // Chapter 8's services, as they are. The chat page is served by this
-    // same host, so the default origin policy (same origin only) fits.
+    // Chapter 8's services, as they are, with chapter 8's limits (16 MiB
+    // messages: the echo takes what `ch08_ws_echo` takes). The chat page
+    // is served by this same host, so the default origin policy (same
+    // origin only) fits.
     let mut ws = HandshakeConfig::default();
-    ws.socket.max_message = chat::MAX_MESSAGE_BYTES.max(64 * 1024);
     app.handshake_config(ws.clone());
-    // The echo answers each message by itself: one event loop serves all
-    // its connections (chapter 8), instead of a thread each.
     app.websocket_service("/ws/echo", service::echo_service);
     let quiet = opts.quiet;
     app.websocket("/ws/hello", move |ws, _| {

@@ -10,6 +10,11 @@
 //! * [`server`]: chapter 5's server with its connections parked.
 //! * [`cli`]: `--event-loop`, the flag that chooses the design.
 //! * [`ws_loop`]: chapter 8's WebSockets served by one event loop.
+//! * [`ws_conn`]: a WebSocket that waits without a thread, composed from
+//!   chapter 8's sans-I/O pieces;
+//! * [`ws_loop`]: WebSockets served by one event loop;
+//! * [`ws_design`]: `--event-loop`, the choice between chapter 8's thread
+//!   per WebSocket and the loop.
 
 pub mod checks;
 pub mod cli;
@@ -18,6 +23,8 @@ pub mod lot;
 pub mod parking;
 pub mod server;
 pub mod turn;
+pub mod ws_conn;
+pub mod ws_design;
 pub mod ws_loop;
 
 /// The exercises' checks for this chapter (see [`crate::check`]).
