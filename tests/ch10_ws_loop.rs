@@ -228,3 +228,26 @@ fn the_capstone_serves_its_echo_from_the_loop_within_its_cap() {
     a.close(1000, "").unwrap();
     assert_no_panic(&server);
 }
+
+#[test]
+fn the_capstone_on_the_event_loop_passes_chapters_9_and_10_and_exits_cleanly() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_wirebook"),
+        &["--root", root, "--quiet", "--event-loop"],
+    );
+    wirebook::check::assert_chapter_passes("ch09", server.addr);
+    wirebook::check::assert_chapter_passes("ch10", server.addr);
+    let mut ws = open(&server, "/ws/echo");
+    ws.send_text("still here").unwrap();
+    assert!(ws.read_message().unwrap() == Some(Message::Text("still here".into())));
+    server.signal(SIGTERM);
+    let closed = ws.read_message();
+    assert!(
+        matches!(closed, Ok(None) | Err(_)),
+        "the echo is closed on SIGTERM: {closed:?}"
+    );
+    assert_eq!(ws.peer_close_code(), Some(1001));
+    let (status, err) = server.wait_exit_with_stderr(TIMEOUT);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
+}

@@ -1,10 +1,10 @@
 //! The capstone and the book's default binary: every chapter's server on one
 //! port. `cargo run --release` starts it on 127.0.0.1:8888.
 
-use wirebook::ch05_concurrency::ServerArgs;
 use wirebook::ch09_capstone::app::MAX_WEBSOCKETS;
 use wirebook::ch09_capstone::room;
 use wirebook::ch09_capstone::site::{self, SiteOptions};
+use wirebook::ch10_event_loop::cli::DesignArgs;
 use wirebook::ch10_event_loop::ws_design;
 use wirebook::cli::Args;
 
@@ -33,20 +33,19 @@ fn main() {
     .describe(&format!(
         "--max-websockets N   WebSockets open at once, all endpoints; more get 503 (default {MAX_WEBSOCKETS})"
     ));
-    let event_loop = ws_design::event_loop_flag(&mut args);
-    let sa = ServerArgs::parse(&mut args, "127.0.0.1:8888");
+    let da = DesignArgs::parse(&mut args, "127.0.0.1:8888");
     let mut opts = SiteOptions::new(args.value("--root").unwrap_or_else(default_root));
     opts.uploads = args.value("--uploads").map(Into::into);
     if let Some(book) = args.value("--book") {
         opts.book = book.into();
     }
-    opts.quiet = sa.config.quiet;
+    opts.quiet = da.server.config.quiet;
     opts.room.says_per_second = args.parsed("--chat-rate", room::SAYS_PER_SECOND);
     opts.max_websockets = args.parsed("--max-websockets", MAX_WEBSOCKETS);
     if opts.max_websockets == 0 {
         args.fail("--max-websockets must be at least 1");
     }
-    let mut app = match site::build(&opts) {
+    let app = match site::build(&opts) {
         Ok(app) => app,
         Err(e) => {
             let dirs = match &opts.uploads {
@@ -61,12 +60,7 @@ fn main() {
         let root = std::fs::canonicalize(&opts.root).unwrap_or(opts.root.clone());
         eprintln!("wirebook: serving {} at /", root.display());
     }
-    if event_loop {
-        // Chapter 10's WebSocket side. The HTTP side is the server's:
-        // `app.run` below serves it with chapter 5's pool.
-        ws_design::capstone_on_event_loop(&mut app);
-    }
-    app.run("wirebook", sa)
+    ws_design::run_capstone("wirebook", da, app)
 }
 
 /// `static` in the current directory, as in the repository; started from

@@ -272,6 +272,22 @@ pub fn run_server(
     live: Arc<LiveSockets>,
     service: Arc<dyn Service>,
 ) -> ! {
+    let (make, finish) = closing_on_shutdown(prog, live, service);
+    run_server_then(prog, sa, make, finish)
+}
+
+/// The two halves of [`run_server`], for any runner with the shape of
+/// chapter 5's `run_server_then`: `make` starts a thread that closes every
+/// socket in `live` with 1001 once the server is told to shut down, and
+/// `finish` waits for it (bounded).
+pub fn closing_on_shutdown(
+    prog: &str,
+    live: Arc<LiveSockets>,
+    service: Arc<dyn Service>,
+) -> (
+    impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    impl FnOnce(),
+) {
     let (closed_tx, closed_rx) = mpsc::channel();
     let make = move |handle: ShutdownHandle| -> Arc<dyn Service> {
         thread::spawn(move || {
@@ -280,14 +296,16 @@ pub fn run_server(
         });
         service
     };
-    run_server_then(prog, sa, make, || {
+    let prog = prog.to_string();
+    let finish = move || {
         // Bounded: the closing thread itself waits at most SHUTDOWN_WAIT.
         if let Ok(still_open) = closed_rx.recv_timeout(SHUTDOWN_WAIT * 2)
             && still_open > 0
         {
             eprintln!("{prog}: {still_open} WebSocket(s) did not finish closing in time");
         }
-    })
+    };
+    (make, finish)
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
+use super::cli::{self, DesignArgs};
 use super::ws_loop::EventLoop;
 use crate::ch04_methods_and_routing::{Request, Response};
 use crate::ch08_websocket::HandshakeConfig;
+use crate::ch08_websocket::live::closing_on_shutdown;
 use crate::ch08_websocket::service::{echo_message, echo_service as threaded_echo};
 use crate::ch09_capstone::app::App;
 use crate::cli::Args;
@@ -43,4 +45,18 @@ pub fn echo_service(cfg: HandshakeConfig, event_loop: bool) -> WsService {
 pub fn capstone_on_event_loop(app: &mut App) {
     app.handshake_config(HandshakeConfig::default());
     app.websocket_service("/ws/echo", |cfg| echo_service(cfg, true));
+}
+
+/// The capstone in the chosen design. With `--event-loop`, HTTP
+/// connections wait for their next request parked in the lot, and
+/// `/ws/echo` is served from the WebSocket loop; either way, SIGINT and
+/// SIGTERM drain the requests and close every WebSocket with 1001, as
+/// chapter 9's [`App::run`] does.
+pub fn run_capstone(prog: &str, da: DesignArgs, mut app: App) -> ! {
+    if da.event_loop {
+        capstone_on_event_loop(&mut app);
+    }
+    let live = app.live().clone();
+    let (make, finish) = closing_on_shutdown(prog, live, Arc::new(app));
+    cli::run_server_then(prog, da, make, finish)
 }
