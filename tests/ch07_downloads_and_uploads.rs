@@ -339,6 +339,30 @@ fn chunked_and_close_delimited_bodies_download_whole() {
 }
 
 #[test]
+fn a_chunked_body_with_content_length_downloads_as_chunked() {
+    // Chapter 3's framing decision, shared: chunked wins (RFC 9112 §6.3).
+    let data = Rng::new().bytes(30_000);
+    let d = data.clone();
+    let (base, _rx) = scripted_server(move |_, _, s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        for part in d.chunks(7_000) {
+            let _ = write!(s, "{:x}\r\n", part.len());
+            let _ = s.write_all(part);
+            let _ = s.write_all(b"\r\n");
+        }
+        let _ = s.write_all(b"0\r\n\r\n");
+    });
+    let t = TempDir::new("dl");
+    let out = t.join("both.bin");
+    let url = format!("{base}/both.bin");
+    let o = run_client(DOWNLOAD, &[&url, "-o", out.to_str().unwrap()], b"", TIMEOUT);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(fs::read(&out).unwrap() == data);
+}
+
+#[test]
 fn chunked_body_cut_short_is_an_error() {
     let (base, _rx) = scripted_server(move |_, _, s| {
         let _ = s.write_all(
