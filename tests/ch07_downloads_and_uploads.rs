@@ -712,3 +712,101 @@ fn resume_against_the_real_server_gives_identical_bytes() {
     assert!(err.contains("resumed at"), "{err}");
     assert!(fs::read(&out).unwrap() == data);
 }
+
+/// Reads the rest of a request body after its head, so that closing the
+/// socket sends FIN, not RST (which could destroy the answer in flight).
+fn drain_body(head: &str, s: &mut TcpStream) {
+    if header(head, "expect").is_some() {
+        return; // we answer before any body byte is sent
+    }
+    let mut buf = Vec::new();
+    let mut b = [0u8; 8192];
+    let done = |buf: &[u8]| match header(head, "content-length") {
+        Some(n) => buf.len() >= n.parse::<usize>().unwrap(),
+        None => buf.ends_with(b"\r\n0\r\n\r\n") || buf == b"0\r\n\r\n",
+    };
+    while !done(&buf) {
+        match s.read(&mut b) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&b[..n]),
+        }
+    }
+}
+
+#[test]
+fn upload_follows_307_and_308_resending_the_file() {
+    let (srv, up) = upload_server(4 << 20);
+    let target = srv.url("/uploads/");
+    // PUT /a/NAME -> 307 /b/NAME (relative) -> 308 the real server's /uploads/NAME.
+    let (base, rx) = scripted_server(move |_, head, s| {
+        drain_body(head, s);
+        let path = head.split(' ').nth(1).unwrap_or("");
+        let (status, location) = match path.strip_prefix("/a/") {
+            Some(name) => ("307 Temporary Redirect", format!("/b/{name}")),
+            None => (
+                "308 Permanent Redirect",
+                format!("{target}{}", path.trim_start_matches("/b/")),
+            ),
+        };
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status}\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        );
+    });
+    let local = TempDir::new("local");
+    let mut rng = Rng::new();
+    for extra in [&[][..], &["--no-expect", "--chunked"], &["--no-expect"]] {
+        let len = rng.range(1, 200_000);
+        let data = rng.bytes(len);
+        let name = format!("{}.bin", rng.word(8));
+        let src = local.join(&name);
+        fs::write(&src, &data).unwrap();
+        let url = format!("{base}/a/{name}");
+        let mut args = vec![src.to_str().unwrap(), url.as_str()];
+        args.extend_from_slice(extra);
+        let o = run_client(UPLOAD, &args, b"", TIMEOUT);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{extra:?}: {err}");
+        assert!(err.starts_with("201"), "{err}");
+        assert!(err.contains("after a redirect"), "{err}");
+        assert_eq!(rx.try_iter().count(), 2);
+        assert!(fs::read(up.join(&name)).unwrap() == data, "{extra:?}");
+    }
+}
+
+#[test]
+fn upload_redirects_are_bounded() {
+    // Every answer is a 307 to a fresh URL: the chain must stop.
+    let (base, _rx) = scripted_server(move |i, head, s| {
+        drain_body(head, s);
+        let _ = write!(
+            s,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: /hop{i}\r\nContent-Length: 0\r\n\r\n"
+        );
+    });
+    let local = TempDir::new("local");
+    let src = local.join("f.bin");
+    fs::write(&src, b"data").unwrap();
+    let url = format!("{base}/start");
+    let o = run_client(
+        UPLOAD,
+        &[src.to_str().unwrap(), &url, "--max-redirects", "3"],
+        b"",
+        TIMEOUT,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("more than 3 redirects"), "{err}");
+    // A redirect back to where it came from is a loop, not three more PUTs.
+    let (base, _rx) = scripted_server(move |_, head, s| {
+        drain_body(head, s);
+        let _ = s.write_all(
+            b"HTTP/1.1 308 Permanent Redirect\r\nLocation: /same\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let url = format!("{base}/same");
+    let o = run_client(UPLOAD, &[src.to_str().unwrap(), &url], b"", TIMEOUT);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("redirect loop"), "{err}");
+}
