@@ -423,3 +423,41 @@ fn shutdown_finishes_a_download_in_progress() {
     let status = s.wait_exit(std::time::Duration::from_secs(20));
     assert_eq!(status.and_then(|s| s.code()), Some(0));
 }
+
+#[test]
+fn options_answers_with_the_real_allow() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let s = start(&root, &[]);
+    let r = request(&s, "OPTIONS", "/small.html", "");
+    assert_eq!(r.head.status, 204);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+    // The server as a whole: nothing that every resource refuses.
+    let r = request(&s, "OPTIONS", "*", "");
+    assert_eq!(r.head.status, 204);
+    let allow = r.head.headers.get("allow").unwrap_or("");
+    assert_eq!(allow, "GET, HEAD, OPTIONS");
+    let r = request(&s, "DELETE", "/small.html", "");
+    assert_eq!(r.head.status, 405);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+    // With uploads and /hello in front (a router with a fallback).
+    let up = TempDir::new("opt-up");
+    let s = start(&root, &["--uploads", up.path.to_str().unwrap(), "--hello"]);
+    let r = request(&s, "OPTIONS", "*", "");
+    let allow = r.head.headers.get("allow").unwrap_or("").to_string();
+    assert_eq!(allow, "GET, HEAD, PUT, OPTIONS");
+    let r = request(&s, "OPTIONS", "/uploads/x.bin", "");
+    assert_eq!(r.head.status, 204);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, PUT, OPTIONS"));
+}
+
+#[test]
+fn directory_redirects_say_how_long_they_may_be_cached() {
+    let site = site();
+    let s = start(&site.dir.join("static"), &[]);
+    let r = get(&s, "/docs", "");
+    assert_eq!(r.head.status, 301);
+    assert_eq!(r.head.headers.get("cache-control"), Some("no-cache"));
+    let r = get(&s, "/page.html", "");
+    assert_eq!(r.head.headers.get("cache-control"), Some("no-cache"));
+    assert!(r.head.headers.contains("etag") && r.head.headers.contains("last-modified"));
+}

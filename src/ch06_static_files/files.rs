@@ -27,6 +27,9 @@ pub const INDEX_FILE: &str = "index.html";
 /// it (a cheap 304) before each use, so an edited file shows up at once.
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
+/// What a static file allows (RFC 9110 §10.2.1): read-only methods.
+pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
 /// A directory served read-only over HTTP (GET and HEAD).
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
@@ -65,9 +68,15 @@ impl StaticFiles {
     /// Answers `req` for the (still percent-encoded) path `raw_path`, which
     /// is `req.path` or, when mounted under a prefix, what follows it.
     pub fn serve(&self, req: &Request<'_>, raw_path: &str) -> Response {
-        if !matches!(req.method, Method::Get | Method::Head) {
-            return Response::error(405, format!("{} is not allowed here", req.method))
-                .header("Allow", "GET, HEAD");
+        match req.method {
+            Method::Get | Method::Head => {}
+            // RFC 9110 §9.3.7: what this resource (or, for `*`, this
+            // service) allows.
+            Method::Options => return Response::new(204).header("Allow", ALLOW),
+            m => {
+                return Response::error(405, format!("{m} is not allowed here"))
+                    .header("Allow", ALLOW);
+            }
         }
         let segs = match segments(raw_path) {
             Ok(s) => s,
@@ -85,8 +94,12 @@ impl StaticFiles {
                 if !req.query.is_empty() {
                     location = format!("{location}?{}", req.query);
                 }
+                // The redirect is as true as the tree is: it gets the
+                // files' own Cache-Control (RFC 9111 §4.2.2 would otherwise
+                // let a cache keep a 301 for as long as it guesses).
                 return Response::error(301, format!("see {location}"))
-                    .header("Location", location);
+                    .header("Location", location)
+                    .header("Cache-Control", self.cache_control.clone());
             }
             // index.html may itself be a symlink: it is checked like any path.
             let mut index = segs;
@@ -320,6 +333,10 @@ mod tests {
         let mut req = Request::for_test(Method::Delete, "/hello.txt", &[], b"");
         let r = s.call(&mut req);
         assert_eq!(r.status, 405);
-        assert_eq!(r.headers.get("allow"), Some("GET, HEAD"));
+        assert_eq!(r.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+        let mut req = Request::for_test(Method::Options, "/hello.txt", &[], b"");
+        let r = s.call(&mut req);
+        assert_eq!(r.status, 204);
+        assert_eq!(r.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
     }
 }

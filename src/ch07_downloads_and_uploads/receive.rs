@@ -29,6 +29,9 @@ pub const DEFAULT_UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
 /// The URL prefix uploads live under.
 pub const UPLOAD_PREFIX: &str = "/uploads/";
 
+/// What an upload URL allows.
+pub const ALLOW: &str = "GET, HEAD, PUT, OPTIONS";
+
 /// Longest file name most file systems accept.
 pub const MAX_NAME_BYTES: usize = 255;
 
@@ -85,8 +88,8 @@ impl UploadDir {
                 Ok(_) => self.files.serve(req, &format!("/{raw_name}")),
                 Err(why) => Response::error(400, why),
             },
-            m => Response::error(405, format!("{m} is not allowed here"))
-                .header("Allow", "GET, HEAD, PUT"),
+            Method::Options => Response::new(204).header("Allow", ALLOW),
+            m => Response::error(405, format!("{m} is not allowed here")).header("Allow", ALLOW),
         }
     }
 
@@ -152,6 +155,10 @@ impl Service for FilesWithUploads {
             Some(name) => {
                 let name = name.to_string();
                 self.uploads.serve(req, &name)
+            }
+            // `OPTIONS *`: the server as a whole also takes PUT.
+            None if req.path == "*" && req.method == Method::Options => {
+                Response::new(204).header("Allow", ALLOW)
             }
             None => self.files.call(req),
         }
