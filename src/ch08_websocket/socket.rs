@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use super::close;
 use super::frame::{self, Decoded, OpCode, Role};
 use super::message::{Event, Message, Reassembler, Violation};
-use crate::rng::Rng;
 use crate::trace::{self, Dir};
 
 /// Limits and timers of a connection.
@@ -118,8 +117,6 @@ impl From<io::Error> for WsError {
 struct Out<S> {
     stream: S,
     role: Role,
-    /// Masking keys for a client (§5.3: a fresh unpredictable key a frame).
-    rng: Option<Rng>,
     /// Reused for each frame: header and payload leave in one write.
     buf: Vec<u8>,
     /// A write failed, perhaps half-way through a frame: whatever we sent
@@ -231,14 +228,14 @@ impl<S: Write> WsSender<S> {
         let Out {
             stream,
             role,
-            rng,
             buf,
             broken,
             nonblocking,
             pending,
         } = &mut *out;
         let mask = match role {
-            Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
+            // RFC 6455 §5.3: a strong source of entropy, not `rng`.
+            Role::Client => Some(crate::rng::mask_key()),
             Role::Server => None,
         };
         buf.clear();
@@ -527,7 +524,6 @@ impl<S: Read + Write> WebSocket<S> {
                     out: Mutex::new(Out {
                         stream: writer,
                         role,
-                        rng: None,
                         buf: Vec::new(),
                         broken: false,
                         nonblocking: false,
@@ -1019,6 +1015,7 @@ impl<S: Read + Write> WebSocket<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
 
     /// A writer that takes at most 3 bytes a call, to exercise partial writes.
     struct Trickle(Vec<u8>);
