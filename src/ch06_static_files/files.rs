@@ -27,6 +27,11 @@ pub const INDEX_FILE: &str = "index.html";
 /// it (a cheap 304) before each use, so an edited file shows up at once.
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
+/// Sent with every file: the browser must use our `Content-Type` and never
+/// guess another from the bytes ("sniff"), which could turn a text file
+/// that looks like HTML into a page that runs script.
+pub const NOSNIFF: (&str, &str) = ("X-Content-Type-Options", "nosniff");
+
 /// What a static file allows (RFC 9110 §10.2.1): read-only methods.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
@@ -36,6 +41,7 @@ pub struct StaticFiles {
     root: Arc<Root>,
     listing: bool,
     cache_control: String,
+    html_policy: Option<String>,
 }
 
 impl StaticFiles {
@@ -45,7 +51,27 @@ impl StaticFiles {
             root: Arc::new(Root::new(root.as_ref())?),
             listing: false,
             cache_control: DEFAULT_CACHE_CONTROL.to_string(),
+            html_policy: None,
         })
+    }
+
+    /// Sends `Content-Security-Policy: policy` with every HTML page (files
+    /// and listings): what the pages of a site may load and run.
+    pub fn with_html_policy(mut self, policy: impl Into<String>) -> StaticFiles {
+        self.html_policy = Some(policy.into());
+        self
+    }
+
+    /// Adds the HTML policy to `r` if it is an HTML page.
+    fn policed(&self, r: Response) -> Response {
+        let html = r
+            .headers
+            .get("content-type")
+            .is_some_and(|t| t.starts_with("text/html"));
+        match &self.html_policy {
+            Some(p) if html => r.header("Content-Security-Policy", p.clone()),
+            _ => r,
+        }
     }
 
     /// Lists directories that have no `index.html`.
@@ -127,7 +153,7 @@ impl StaticFiles {
                 let url = crate::ch03_urls_and_clients::percent::percent_decode_str(raw_path)
                     .unwrap_or_else(|_| raw_path.to_string());
                 let page = listing::render(&url, &entries);
-                Response::html(200, page).header("Cache-Control", "no-cache")
+                self.policed(Response::html(200, page).header("Cache-Control", "no-cache"))
             }
             Err(e) => Response::error(403, format!("cannot list the directory: {e}")),
         }
@@ -151,14 +177,17 @@ impl StaticFiles {
             Precondition::Failed => return Response::error(412, "precondition failed"),
         }
         let full = |file: File| {
-            validators(Response::new(200))
-                .header("Content-Type", content_type(path))
-                .header("Accept-Ranges", "bytes")
-                .with(Body::File {
-                    file,
-                    offset: 0,
-                    len,
-                })
+            self.policed(
+                validators(Response::new(200))
+                    .header("Content-Type", content_type(path))
+                    .header(NOSNIFF.0, NOSNIFF.1)
+                    .header("Accept-Ranges", "bytes"),
+            )
+            .with(Body::File {
+                file,
+                offset: 0,
+                len,
+            })
         };
         // Range applies to GET only (RFC 9110 §14.2); a stale If-Range
         // means "send me the whole new file" (§13.1.5).
@@ -174,6 +203,7 @@ impl StaticFiles {
         match parse_range(range, len) {
             RangeRequest::Single(r) => validators(Response::new(206))
                 .header("Content-Type", content_type(path))
+                .header(NOSNIFF.0, NOSNIFF.1)
                 .header("Accept-Ranges", "bytes")
                 .header("Content-Range", r.content_range(len))
                 .with(Body::File {
