@@ -278,8 +278,11 @@ fn parse_size_line(line: &[u8]) -> Result<u64, FramingError> {
             "control character in chunk extension",
         ));
     }
-    let s = std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII");
-    u64::from_str_radix(s, 16).map_err(|_| FramingError::BadChunk("chunk-size too large"))
+    // At most 15 hex digits: 60 bits, no overflow.
+    Ok(line[..digits].iter().fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16).unwrap_or(0);
+        n << 4 | u64::from(d)
+    }))
 }
 
 /// Reads one body from a buffered stream, stopping exactly at its end.
