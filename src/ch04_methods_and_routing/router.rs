@@ -256,9 +256,10 @@ impl Router {
         let from_fallback = match &self.fallback {
             Some(f) => {
                 let r = f.call(req);
-                let allow = r.headers.get("allow").unwrap_or("").to_string();
-                let ok = (200..300).contains(&r.status);
-                ok.then_some(allow).unwrap_or_default()
+                match r.headers.get("allow") {
+                    Some(allow) if (200..300).contains(&r.status) => allow.to_string(),
+                    _ => String::new(),
+                }
             }
             None => String::new(),
         };
