@@ -810,3 +810,81 @@ fn upload_redirects_are_bounded() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("redirect loop"), "{err}");
 }
+
+#[test]
+fn a_planted_symlink_at_the_part_file_is_not_written_through() {
+    // In a directory others can write to, `TARGET.part` (or its validator)
+    // could be a link to one of our files: the download must not clobber it.
+    let data = Rng::new().bytes(5000);
+    let d = data.clone();
+    let (base, _rx) = scripted_server(move |_, _, s| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: {}\r\n\r\n",
+            d.len()
+        );
+        let _ = s.write_all(&d);
+    });
+    let t = TempDir::new("dl-link");
+    let victim = t.join("victim.txt");
+    for planted in ["f.bin.part", "f.bin.part.validator"] {
+        fs::write(&victim, "precious").unwrap();
+        let _ = fs::remove_file(t.join("f.bin.part"));
+        let _ = fs::remove_file(t.join("f.bin.part.validator"));
+        std::os::unix::fs::symlink(&victim, t.join(planted)).unwrap();
+        let out = t.join("f.bin");
+        let url = format!("{base}/f.bin");
+        let o = run_client(DOWNLOAD, &[&url, "-o", out.to_str().unwrap()], b"", TIMEOUT);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{planted}: {err}");
+        assert!(err.contains("symlink"), "{planted}: {err}");
+        assert_eq!(
+            fs::read_to_string(&victim).unwrap(),
+            "precious",
+            "{planted}"
+        );
+        assert!(!out.exists());
+        fs::remove_file(t.join(planted)).unwrap();
+    }
+}
+
+#[test]
+fn a_saved_validator_cannot_inject_fields_or_leak_a_file() {
+    let data = Rng::new().bytes(3000);
+    let d = data.clone();
+    let (base, rx) = scripted_server(move |_, _, s| {
+        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", d.len());
+        let _ = s.write_all(&d);
+    });
+    let t = TempDir::new("dl-validator");
+    let url = format!("{base}/f.bin");
+    let secret = format!("SECRET-{}", Rng::new().word(16));
+    fs::write(t.join("secret.txt"), &secret).unwrap();
+    for case in ["inject", "link"] {
+        let out = partial(&t, &data, 1000, None);
+        let vpath = t.join("f.bin.part.validator");
+        let _ = fs::remove_file(&vpath);
+        if case == "inject" {
+            fs::write(&vpath, "\"v1\"\r\nX-Injected: yes").unwrap();
+        } else {
+            std::os::unix::fs::symlink(t.join("secret.txt"), &vpath).unwrap();
+        }
+        let o = run_client(
+            DOWNLOAD,
+            &[&url, "-o", &out, "--continue", "--quiet"],
+            b"",
+            TIMEOUT,
+        );
+        let head = rx.recv_timeout(TIMEOUT).unwrap();
+        assert!(
+            !head.contains("X-Injected") && !head.contains(&secret),
+            "{case}: {head}"
+        );
+        assert!(header(&head, "if-range").is_none(), "{case}: {head}");
+        // Without a usable validator it starts over, and gets it whole.
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(fs::read(&out).unwrap() == data, "{case}");
+        assert_eq!(fs::read_to_string(t.join("secret.txt")).unwrap(), secret);
+        let _ = fs::remove_file(&out);
+    }
+}
