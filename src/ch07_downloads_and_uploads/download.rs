@@ -214,7 +214,7 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
             return Err(io_err(format!(
                 "server answered {s} {}: {}",
                 resp.head.reason,
-                String::from_utf8_lossy(&preview).trim()
+                crate::trace::escape(preview.trim_ascii())
             )));
         }
     };
