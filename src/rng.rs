@@ -1,13 +1,20 @@
-//! A small, fast pseudo-random generator (xorshift64*) seeded from
-//! `/dev/urandom`.
+//! Randomness: a small, fast pseudo-random generator (xorshift64*) seeded
+//! from `/dev/urandom`, for test inputs; and [`mask_key`], straight from
+//! the kernel, for WebSocket masking keys.
 //!
 //! Checks use random inputs so that a server under test cannot pass by
-//! hard-coding one answer; the WebSocket client uses it for masking keys
-//! (RFC 6455 §5.3 asks for keys that a proxy cannot predict; keys drawn from a
-//! generator seeded by the kernel's entropy pool meet that for a teaching
-//! crate). Not for cryptography.
+//! hard-coding one answer. xorshift is fine for that and useless against an
+//! adversary: its output is an invertible function of its state, so a few
+//! outputs give away every later one. RFC 6455 §5.3 requires each masking
+//! key to come from "a strong source of entropy" so that a proxy (or the
+//! script that chose the payload) cannot predict the next key, so masking
+//! keys come from the kernel's generator instead (see [`mask_key`]).
 
+use std::cell::RefCell;
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// xorshift64* (Vigna, 2016). Passes BigCrush's linear tests well enough for
@@ -112,6 +119,65 @@ pub fn os_seed() -> u64 {
     t ^ COUNTER.fetch_add(0x9E37_79B9, Ordering::Relaxed)
 }
 
+/// Bytes of kernel randomness a thread reads at once for masking keys:
+/// one `read(2)` gives 64 keys.
+pub const MASK_KEY_BATCH: usize = 256;
+
+/// `/dev/urandom`, opened once for the process (`None` if it cannot be).
+fn urandom() -> Option<&'static File> {
+    static URANDOM: OnceLock<Option<File>> = OnceLock::new();
+    URANDOM
+        .get_or_init(|| File::open("/dev/urandom").ok())
+        .as_ref()
+}
+
+/// Fills `buf` with unpredictable bytes: from `/dev/urandom` (the kernel's
+/// ChaCha20 generator, never blocking once seeded at boot), or, where that
+/// device is missing (a bare chroot), from std's `RandomState`.
+///
+/// Why `RandomState` is acceptable as the fallback: each `RandomState::new`
+/// holds SipHash keys that std drew from the OS (`getrandom(2)`) for the
+/// thread, and SipHash keyed with a secret is a pseudo-random function, so
+/// hashing a counter with it gives output that cannot be predicted without
+/// the keys. It is not a documented CSPRNG, hence only the fallback.
+pub fn os_random(buf: &mut [u8]) {
+    if let Some(mut f) = urandom()
+        && f.read_exact(buf).is_ok()
+    {
+        return;
+    }
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let keys = std::collections::hash_map::RandomState::new();
+    for chunk in buf.chunks_mut(8) {
+        let mut h = keys.build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+}
+
+/// A WebSocket masking key (RFC 6455 §5.3): 4 bytes from [`os_random`],
+/// read [`MASK_KEY_BATCH`] bytes at a time per thread so that a key costs
+/// no system call. The batch never leaves the thread, and each key is used
+/// once, so knowing earlier keys tells nothing about the next one.
+pub fn mask_key() -> [u8; 4] {
+    thread_local! {
+        static BATCH: RefCell<([u8; MASK_KEY_BATCH], usize)> =
+            const { RefCell::new(([0; MASK_KEY_BATCH], MASK_KEY_BATCH)) };
+    }
+    BATCH.with(|b| {
+        let (bytes, used) = &mut *b.borrow_mut();
+        if *used + 4 > MASK_KEY_BATCH {
+            os_random(bytes);
+            *used = 0;
+        }
+        let mut key = [0; 4];
+        key.copy_from_slice(&bytes[*used..*used + 4]);
+        *used += 4;
+        key
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +189,20 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
         }
+    }
+
+    #[test]
+    fn mask_keys_are_not_a_sequence() {
+        // Not a test of randomness, which no test can show: a test that
+        // keys change, span batches, and do not repeat in a small sample.
+        let keys: Vec<[u8; 4]> = (0..3 * MASK_KEY_BATCH / 4).map(|_| mask_key()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert!(sorted.len() > keys.len() - 3, "repeated keys");
+        let mut buf = [0u8; 64];
+        os_random(&mut buf);
+        assert_ne!(buf, [0u8; 64]);
     }
 
     #[test]

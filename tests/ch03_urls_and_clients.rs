@@ -658,3 +658,82 @@ fn interop_with_tiny_http() {
         big.len()
     );
 }
+
+#[test]
+fn ch03_get_unfolds_obs_fold_in_a_response_header() {
+    // RFC 9112 §5.2: a user agent MUST replace each obs-fold with SP.
+    let body = Rng::new().word(40).into_bytes();
+    let b = body.clone();
+    let addr = serve(move |_| {
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\n\tthird\r\nContent-Length: {}\r\n\r\n",
+            b.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(&b);
+        Reply::Bytes(r)
+    });
+    let out = run_client(
+        GET,
+        &["-i", &format!("http://{addr}/")],
+        b"",
+        Duration::from_secs(10),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("X-Folded: first second third\r\n"), "{text}");
+    assert!(out.stdout.ends_with(&body));
+}
+
+#[test]
+fn ch03_get_refuses_a_transfer_coding_it_cannot_decode() {
+    let addr = serve(|_| {
+        let mut r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec();
+        encode_chunk(b"\x1f\x8b\x08\x00not really gzip", &mut r);
+        r.extend_from_slice(LAST_CHUNK);
+        Reply::Bytes(r)
+    });
+    let out = run_client(
+        GET,
+        &[&format!("http://{addr}/")],
+        b"",
+        Duration::from_secs(10),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`gzip`"), "{err}");
+    assert!(out.stdout.is_empty(), "printed coded bytes");
+}
+
+#[test]
+fn chunked_wins_over_content_length_in_a_response() {
+    // RFC 9112 §6.3 rule 3: Transfer-Encoding overrides Content-Length.
+    let mut rng = Rng::new();
+    let len = rng.range(50, 5000);
+    let body = rng.word(len).into_bytes();
+    let b = body.clone();
+    let addr = serve(move |_| {
+        let mut r =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for c in b.chunks(700) {
+            encode_chunk(c, &mut r);
+        }
+        r.extend_from_slice(LAST_CHUNK);
+        Reply::Bytes(r)
+    });
+    let (status, got) = fetch(&format!("http://{addr}/"), &quick()).unwrap();
+    assert_eq!((status, got), (200, body.clone()));
+    let out = run_client(
+        GET,
+        &[&format!("http://{addr}/")],
+        b"",
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, body);
+}

@@ -423,3 +423,159 @@ fn shutdown_finishes_a_download_in_progress() {
     let status = s.wait_exit(std::time::Duration::from_secs(20));
     assert_eq!(status.and_then(|s| s.code()), Some(0));
 }
+
+#[test]
+fn options_answers_with_the_real_allow() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let s = start(&root, &[]);
+    let r = request(&s, "OPTIONS", "/small.html", "");
+    assert_eq!(r.head.status, 204);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+    // The server as a whole: nothing that every resource refuses.
+    let r = request(&s, "OPTIONS", "*", "");
+    assert_eq!(r.head.status, 204);
+    let allow = r.head.headers.get("allow").unwrap_or("");
+    assert_eq!(allow, "GET, HEAD, OPTIONS");
+    let r = request(&s, "DELETE", "/small.html", "");
+    assert_eq!(r.head.status, 405);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+    // With uploads and /hello in front (a router with a fallback).
+    let up = TempDir::new("opt-up");
+    let s = start(&root, &["--uploads", up.path.to_str().unwrap(), "--hello"]);
+    let r = request(&s, "OPTIONS", "*", "");
+    let allow = r.head.headers.get("allow").unwrap_or("").to_string();
+    assert_eq!(allow, "GET, HEAD, PUT, OPTIONS");
+    let r = request(&s, "OPTIONS", "/uploads/x.bin", "");
+    assert_eq!(r.head.status, 204);
+    assert_eq!(r.head.headers.get("allow"), Some("GET, HEAD, PUT, OPTIONS"));
+}
+
+#[test]
+fn directory_redirects_say_how_long_they_may_be_cached() {
+    let site = site();
+    let s = start(&site.dir.join("static"), &[]);
+    let r = get(&s, "/docs", "");
+    assert_eq!(r.head.status, 301);
+    assert_eq!(r.head.headers.get("cache-control"), Some("no-cache"));
+    let r = get(&s, "/page.html", "");
+    assert_eq!(r.head.headers.get("cache-control"), Some("no-cache"));
+    assert!(r.head.headers.contains("etag") && r.head.headers.contains("last-modified"));
+}
+
+/// `mkfifo PATH` with the system's command (std has no binding).
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo {} failed", path.display());
+}
+
+#[test]
+fn a_fifo_or_socket_under_the_root_is_refused_without_hanging_a_worker() {
+    let dir = TempDir::new("fifo");
+    let root = dir.join("root");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("ok.txt"), "ok").unwrap();
+    mkfifo(&root.join("pipe"));
+    // Opening a FIFO for reading blocks until a writer comes, unless
+    // O_NONBLOCK: with one worker, a hang would stall every request after.
+    let _sock = std::os::unix::net::UnixListener::bind(root.join("sock")).unwrap();
+    let s = start(&root, &["--threads", "1"]);
+    for _ in 0..3 {
+        assert_eq!(get(&s, "/pipe", "").head.status, 403);
+        // A socket cannot be opened at all (ENXIO): nothing there to serve.
+        assert_eq!(get(&s, "/sock", "").head.status, 404);
+        assert_eq!(get(&s, "/ok.txt", "").body, b"ok");
+    }
+    // A symlink to a device outside the root is refused as outside.
+    symlink("/dev/zero", root.join("zero")).unwrap();
+    assert_eq!(get(&s, "/zero", "").head.status, 403);
+}
+
+#[test]
+fn a_device_node_under_the_root_is_refused() {
+    let dir = TempDir::new("dev");
+    let root = dir.join("root");
+    fs::create_dir_all(&root).unwrap();
+    // A character device like /dev/zero (1, 5): needs CAP_MKNOD, which CI
+    // containers usually have as root; without it the test says so.
+    let made = std::process::Command::new("mknod")
+        .arg(root.join("zero"))
+        .args(["c", "1", "5"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("a_device_node_under_the_root_is_refused: mknod not permitted; not run");
+        return;
+    }
+    let s = start(&root, &["--threads", "1"]);
+    let r = get(&s, "/zero", "");
+    assert_eq!(r.head.status, 403);
+    assert!(r.body.len() < 1000, "served bytes of the device");
+}
+
+#[test]
+fn very_long_names_are_404_or_414_never_500() {
+    let site = site();
+    let s = start(&site.dir.join("static"), &[]);
+    let mut rng = Rng::new();
+    // One segment over NAME_MAX (255): ENAMETOOLONG from the kernel.
+    for len in [256, 1000, rng.range(300, 3000)] {
+        let r = get(&s, &format!("/{}", rng.word(len)), "");
+        assert_eq!(r.head.status, 404, "segment of {len}");
+    }
+    // Many segments: a deep path that fits the target limit.
+    let deep = format!("/{}", vec!["d"; 1500].join("/"));
+    assert_eq!(get(&s, &deep, "").head.status, 404);
+    // Past the request-target limit: 414 before any file system call.
+    let huge = format!("/{}", rng.word(9000));
+    let r = exchange(
+        &s.target(),
+        format!("GET {huge} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.head.status, 414);
+}
+
+#[test]
+fn swapping_a_directory_for_a_symlink_during_requests_never_leaks() {
+    // The race a check-then-open server loses: the path is checked while
+    // `flip` is a directory, then opened after it became a symlink out.
+    let site = site();
+    let root = site.dir.join("static");
+    fs::create_dir_all(root.join("flip-real")).unwrap();
+    fs::write(root.join("flip-real/secret.txt"), "inside").unwrap();
+    let s = start(&root, &["--threads", "4"]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let (root, out, stop) = (root.clone(), site.dir.join("static_evil"), stop.clone());
+        std::thread::spawn(move || {
+            let flip = root.join("flip");
+            let tmp = root.join("flip.tmp");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = fs::remove_file(&tmp);
+                let _ = symlink(root.join("flip-real"), &tmp);
+                let _ = fs::rename(&tmp, &flip); // atomically: inside
+                let _ = fs::remove_file(&tmp);
+                let _ = symlink(&out, &tmp);
+                let _ = fs::rename(&tmp, &flip); // atomically: outside
+            }
+        })
+    };
+    for _ in 0..400 {
+        let r = get(&s, "/flip/secret.txt", "");
+        assert!(
+            !String::from_utf8_lossy(&r.raw).contains(&site.secret),
+            "leaked through the race"
+        );
+        assert!(
+            matches!(r.head.status, 200 | 403 | 404),
+            "{}",
+            r.head.status
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flipper.join().unwrap();
+}

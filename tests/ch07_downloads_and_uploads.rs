@@ -339,6 +339,30 @@ fn chunked_and_close_delimited_bodies_download_whole() {
 }
 
 #[test]
+fn a_chunked_body_with_content_length_downloads_as_chunked() {
+    // Chapter 3's framing decision, shared: chunked wins (RFC 9112 §6.3).
+    let data = Rng::new().bytes(30_000);
+    let d = data.clone();
+    let (base, _rx) = scripted_server(move |_, _, s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        for part in d.chunks(7_000) {
+            let _ = write!(s, "{:x}\r\n", part.len());
+            let _ = s.write_all(part);
+            let _ = s.write_all(b"\r\n");
+        }
+        let _ = s.write_all(b"0\r\n\r\n");
+    });
+    let t = TempDir::new("dl");
+    let out = t.join("both.bin");
+    let url = format!("{base}/both.bin");
+    let o = run_client(DOWNLOAD, &[&url, "-o", out.to_str().unwrap()], b"", TIMEOUT);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(fs::read(&out).unwrap() == data);
+}
+
+#[test]
 fn chunked_body_cut_short_is_an_error() {
     let (base, _rx) = scripted_server(move |_, _, s| {
         let _ = s.write_all(
@@ -687,4 +711,180 @@ fn resume_against_the_real_server_gives_identical_bytes() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("resumed at"), "{err}");
     assert!(fs::read(&out).unwrap() == data);
+}
+
+/// Reads the rest of a request body after its head, so that closing the
+/// socket sends FIN, not RST (which could destroy the answer in flight).
+fn drain_body(head: &str, s: &mut TcpStream) {
+    if header(head, "expect").is_some() {
+        return; // we answer before any body byte is sent
+    }
+    let mut buf = Vec::new();
+    let mut b = [0u8; 8192];
+    let done = |buf: &[u8]| match header(head, "content-length") {
+        Some(n) => buf.len() >= n.parse::<usize>().unwrap(),
+        None => buf.ends_with(b"\r\n0\r\n\r\n") || buf == b"0\r\n\r\n",
+    };
+    while !done(&buf) {
+        match s.read(&mut b) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&b[..n]),
+        }
+    }
+}
+
+#[test]
+fn upload_follows_307_and_308_resending_the_file() {
+    let (srv, up) = upload_server(4 << 20);
+    let target = srv.url("/uploads/");
+    // PUT /a/NAME -> 307 /b/NAME (relative) -> 308 the real server's /uploads/NAME.
+    let (base, rx) = scripted_server(move |_, head, s| {
+        drain_body(head, s);
+        let path = head.split(' ').nth(1).unwrap_or("");
+        let (status, location) = match path.strip_prefix("/a/") {
+            Some(name) => ("307 Temporary Redirect", format!("/b/{name}")),
+            None => (
+                "308 Permanent Redirect",
+                format!("{target}{}", path.trim_start_matches("/b/")),
+            ),
+        };
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status}\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        );
+    });
+    let local = TempDir::new("local");
+    let mut rng = Rng::new();
+    for extra in [&[][..], &["--no-expect", "--chunked"], &["--no-expect"]] {
+        let len = rng.range(1, 200_000);
+        let data = rng.bytes(len);
+        let name = format!("{}.bin", rng.word(8));
+        let src = local.join(&name);
+        fs::write(&src, &data).unwrap();
+        let url = format!("{base}/a/{name}");
+        let mut args = vec![src.to_str().unwrap(), url.as_str()];
+        args.extend_from_slice(extra);
+        let o = run_client(UPLOAD, &args, b"", TIMEOUT);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{extra:?}: {err}");
+        assert!(err.starts_with("201"), "{err}");
+        assert!(err.contains("after a redirect"), "{err}");
+        assert_eq!(rx.try_iter().count(), 2);
+        assert!(fs::read(up.join(&name)).unwrap() == data, "{extra:?}");
+    }
+}
+
+#[test]
+fn upload_redirects_are_bounded() {
+    // Every answer is a 307 to a fresh URL: the chain must stop.
+    let (base, _rx) = scripted_server(move |i, head, s| {
+        drain_body(head, s);
+        let _ = write!(
+            s,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: /hop{i}\r\nContent-Length: 0\r\n\r\n"
+        );
+    });
+    let local = TempDir::new("local");
+    let src = local.join("f.bin");
+    fs::write(&src, b"data").unwrap();
+    let url = format!("{base}/start");
+    let o = run_client(
+        UPLOAD,
+        &[src.to_str().unwrap(), &url, "--max-redirects", "3"],
+        b"",
+        TIMEOUT,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("more than 3 redirects"), "{err}");
+    // A redirect back to where it came from is a loop, not three more PUTs.
+    let (base, _rx) = scripted_server(move |_, head, s| {
+        drain_body(head, s);
+        let _ = s.write_all(
+            b"HTTP/1.1 308 Permanent Redirect\r\nLocation: /same\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let url = format!("{base}/same");
+    let o = run_client(UPLOAD, &[src.to_str().unwrap(), &url], b"", TIMEOUT);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("redirect loop"), "{err}");
+}
+
+#[test]
+fn a_planted_symlink_at_the_part_file_is_not_written_through() {
+    // In a directory others can write to, `TARGET.part` (or its validator)
+    // could be a link to one of our files: the download must not clobber it.
+    let data = Rng::new().bytes(5000);
+    let d = data.clone();
+    let (base, _rx) = scripted_server(move |_, _, s| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: {}\r\n\r\n",
+            d.len()
+        );
+        let _ = s.write_all(&d);
+    });
+    let t = TempDir::new("dl-link");
+    let victim = t.join("victim.txt");
+    for planted in ["f.bin.part", "f.bin.part.validator"] {
+        fs::write(&victim, "precious").unwrap();
+        let _ = fs::remove_file(t.join("f.bin.part"));
+        let _ = fs::remove_file(t.join("f.bin.part.validator"));
+        std::os::unix::fs::symlink(&victim, t.join(planted)).unwrap();
+        let out = t.join("f.bin");
+        let url = format!("{base}/f.bin");
+        let o = run_client(DOWNLOAD, &[&url, "-o", out.to_str().unwrap()], b"", TIMEOUT);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{planted}: {err}");
+        assert!(err.contains("symlink"), "{planted}: {err}");
+        assert_eq!(
+            fs::read_to_string(&victim).unwrap(),
+            "precious",
+            "{planted}"
+        );
+        assert!(!out.exists());
+        fs::remove_file(t.join(planted)).unwrap();
+    }
+}
+
+#[test]
+fn a_saved_validator_cannot_inject_fields_or_leak_a_file() {
+    let data = Rng::new().bytes(3000);
+    let d = data.clone();
+    let (base, rx) = scripted_server(move |_, _, s| {
+        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", d.len());
+        let _ = s.write_all(&d);
+    });
+    let t = TempDir::new("dl-validator");
+    let url = format!("{base}/f.bin");
+    let secret = format!("SECRET-{}", Rng::new().word(16));
+    fs::write(t.join("secret.txt"), &secret).unwrap();
+    for case in ["inject", "link"] {
+        let out = partial(&t, &data, 1000, None);
+        let vpath = t.join("f.bin.part.validator");
+        let _ = fs::remove_file(&vpath);
+        if case == "inject" {
+            fs::write(&vpath, "\"v1\"\r\nX-Injected: yes").unwrap();
+        } else {
+            std::os::unix::fs::symlink(t.join("secret.txt"), &vpath).unwrap();
+        }
+        let o = run_client(
+            DOWNLOAD,
+            &[&url, "-o", &out, "--continue", "--quiet"],
+            b"",
+            TIMEOUT,
+        );
+        let head = rx.recv_timeout(TIMEOUT).unwrap();
+        assert!(
+            !head.contains("X-Injected") && !head.contains(&secret),
+            "{case}: {head}"
+        );
+        assert!(header(&head, "if-range").is_none(), "{case}: {head}");
+        // Without a usable validator it starts over, and gets it whole.
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(fs::read(&out).unwrap() == data, "{case}");
+        assert_eq!(fs::read_to_string(t.join("secret.txt")).unwrap(), secret);
+        let _ = fs::remove_file(&out);
+    }
 }

@@ -555,7 +555,7 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
         ));
     }
     let mut headers = Headers::new();
-    match parse_fields(buf, after, limits, &mut headers)? {
+    match fields(buf, after, limits, &mut headers, Fold::Unfold)? {
         None => Ok(Parsed::Incomplete),
         Some(end) => Ok(Parsed::Complete(
             ResponseHead {
@@ -574,11 +574,32 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
 /// head has not fully arrived.
 ///
 /// `field-line = field-name ":" OWS field-value OWS` (RFC 9112 §5).
+/// Obsolete line folding is an error here; [`parse_response`] unfolds it.
 pub fn parse_fields(
+    buf: &[u8],
+    from: usize,
+    limits: &HeadLimits,
+    headers: &mut Headers,
+) -> Result<Option<usize>, HeadError> {
+    fields(buf, from, limits, headers, Fold::Reject)
+}
+
+/// What to do with obsolete line folding (a field line that starts with
+/// SP or HTAB, continuing the previous field's value; RFC 9112 §5.2).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    /// A server MAY reject it with 400: requests and trailers.
+    Reject,
+    /// A user agent MUST replace each obs-fold with SP: responses.
+    Unfold,
+}
+
+fn fields(
     buf: &[u8],
     mut from: usize,
     limits: &HeadLimits,
     headers: &mut Headers,
+    fold: Fold,
 ) -> Result<Option<usize>, HeadError> {
     loop {
         if from > limits.max_head_bytes {
@@ -598,6 +619,21 @@ pub fn parse_fields(
             }
             return Ok(Some(after));
         }
+        if fold == Fold::Unfold
+            && matches!(line[0], b' ' | b'\t')
+            && let Some((_, value)) = headers.fields.last_mut()
+        {
+            let more = trim_ows(line);
+            if !more.iter().all(|&b| is_field_byte(b)) {
+                return Err(HeadError::BadField("control character in field value"));
+            }
+            if !value.is_empty() && !more.is_empty() {
+                value.push(' ');
+            }
+            value.push_str(&field_text(more));
+            from = after;
+            continue;
+        }
         if headers.len() >= limits.max_fields {
             return Err(HeadError::TooManyFields);
         }
@@ -610,7 +646,9 @@ pub fn parse_fields(
 /// One `name: value` line.
 fn parse_field_line(line: &[u8]) -> Result<(String, String), HeadError> {
     if line[0] == b' ' || line[0] == b'\t' {
-        // obs-fold: RFC 9112 §5.2 lets a server reject it with 400.
+        // obs-fold: RFC 9112 §5.2 lets a server reject it with 400. (A
+        // response's folds are unfolded before this; one before the first
+        // field has nothing to continue.)
         return Err(HeadError::BadField("obsolete line folding"));
     }
     let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -800,6 +838,21 @@ mod tests {
             complete(b"GET / HTTP/1.7\r\n\r\n").0.version,
             Version::Http11
         );
+    }
+
+    #[test]
+    fn response_obs_fold_is_replaced_with_sp() {
+        let raw = b"HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\n\tc \r\nY: z\r\n\r\n";
+        let Ok(Parsed::Complete(h, n)) = parse_response(raw, &HeadLimits::CLIENT) else {
+            panic!()
+        };
+        assert_eq!(n, raw.len());
+        assert_eq!(h.headers.get("x-long"), Some("a b c"));
+        assert_eq!(h.headers.get("y"), Some("z"));
+        // Nothing to continue: a fold right after the status line.
+        let raw = b"HTTP/1.1 200 OK\r\n folded\r\n\r\n";
+        assert!(parse_response(raw, &HeadLimits::CLIENT).is_err());
+        // A request's fold is still a 400 (see bad_inputs_get_their_status).
     }
 
     #[test]

@@ -29,6 +29,21 @@ pub use crate::ch02_http_by_hand::framing::{BodyKind, FramingError, content_leng
 
 /// How a response body is delimited (RFC 9112 §6.3), given the request's
 /// method and the response's status and fields.
+///
+/// This is the one framing decision of every client in the book: chapter
+/// 3's `ch03_get`, chapter 7's download and upload all read a response body
+/// through it, so they can never disagree on where a body ends.
+///
+/// * `Transfer-Encoding` overrides `Content-Length` (§6.3 rule 3): a
+///   response with both is read as chunked. Such a response may be an
+///   attempt at response splitting, so the connection must not be reused
+///   afterwards; the book's client sends `Connection: close` on every
+///   request and never reuses one.
+/// * A transfer coding other than `chunked` (`gzip, chunked`, `gzip`) is
+///   [`FramingError::UnsupportedEncoding`]: we decode none, and handing on
+///   compressed bytes as if they were the body would be a silent lie. (We
+///   never ask for one: a client that sends no `TE` field gets none from a
+///   conforming server, RFC 9110 §10.1.4.)
 pub fn response_body_kind(
     request_method: &str,
     status: u16,
@@ -43,13 +58,21 @@ pub fn response_body_kind(
         return Ok(BodyKind::Empty);
     }
     // 3. Transfer-Encoding overrides Content-Length; chunked must be last,
-    //    otherwise the body runs until close.
+    //    otherwise the body would run until close.
     if headers.contains("transfer-encoding") {
-        let last = headers.tokens("transfer-encoding").last();
-        return Ok(match last {
-            Some(t) if t.eq_ignore_ascii_case("chunked") => BodyKind::Chunked,
-            _ => BodyKind::UntilClose,
-        });
+        if let Some(other) = headers
+            .tokens("transfer-encoding")
+            .find(|t| !t.eq_ignore_ascii_case("chunked"))
+        {
+            return Err(FramingError::UnsupportedEncoding(other.to_string()));
+        }
+        let codings = headers.tokens("transfer-encoding").count();
+        return match codings {
+            1 => Ok(BodyKind::Chunked),
+            // `chunked, chunked`: §7 allows chunked once; an empty list
+            // says nothing usable.
+            _ => Err(FramingError::BadChunk("chunked must appear exactly once")),
+        };
     }
     // 5. Content-Length.
     if let Some(n) = content_length(headers)? {
@@ -61,6 +84,17 @@ pub fn response_body_kind(
     }
     // 8. Otherwise, until close.
     Ok(BodyKind::UntilClose)
+}
+
+/// The body length a response announces, from [`response_body_kind`]'s
+/// decision: `Some(n)` for a `Content-Length` body (0 for none), `None`
+/// for a chunked or until-close body, whose length is known only at its end.
+pub fn declared_length(kind: BodyKind) -> Option<u64> {
+    match kind {
+        BodyKind::Empty => Some(0),
+        BodyKind::Length(n) => Some(n),
+        BodyKind::Chunked | BodyKind::UntilClose => None,
+    }
 }
 
 /// State of the chunked decoder.
@@ -244,8 +278,11 @@ fn parse_size_line(line: &[u8]) -> Result<u64, FramingError> {
             "control character in chunk extension",
         ));
     }
-    let s = std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII");
-    u64::from_str_radix(s, 16).map_err(|_| FramingError::BadChunk("chunk-size too large"))
+    // At most 15 hex digits: 60 bits, no overflow.
+    Ok(line[..digits].iter().fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16).unwrap_or(0);
+        n << 4 | u64::from(d)
+    }))
 }
 
 /// Reads one body from a buffered stream, stopping exactly at its end.
@@ -541,6 +578,35 @@ mod tests {
             h.append("Content-Length", bad);
             assert!(content_length(&h).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn response_framing_decision() {
+        let kind = |fields: &[(&str, &str)]| {
+            let mut h = Headers::new();
+            for (n, v) in fields {
+                h.append(*n, *v);
+            }
+            response_body_kind("GET", 200, &h)
+        };
+        // Chunked wins over Content-Length (RFC 9112 §6.3 rule 3).
+        assert_eq!(
+            kind(&[("Content-Length", "3"), ("Transfer-Encoding", "chunked")]),
+            Ok(BodyKind::Chunked)
+        );
+        assert_eq!(
+            kind(&[("Transfer-Encoding", "gzip, chunked")]),
+            Err(FramingError::UnsupportedEncoding("gzip".into()))
+        );
+        assert_eq!(
+            kind(&[("Transfer-Encoding", "gzip")]),
+            Err(FramingError::UnsupportedEncoding("gzip".into()))
+        );
+        assert!(kind(&[("Transfer-Encoding", "chunked, chunked")]).is_err());
+        assert_eq!(kind(&[("Content-Length", "7")]), Ok(BodyKind::Length(7)));
+        assert_eq!(kind(&[]), Ok(BodyKind::UntilClose));
+        assert_eq!(declared_length(BodyKind::Chunked), None);
+        assert_eq!(declared_length(BodyKind::Length(7)), Some(7));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::io::{self, BufReader, Cursor, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::body::{BodyKind, BodyReader, response_body_kind, send_chunked};
+use super::body::{BodyKind, BodyReader, FramingError, response_body_kind, send_chunked};
 use super::url::{HttpUrlError, Url, UrlError};
 use crate::ch01_sockets::tcp_echo::is_timeout;
 use crate::ch02_http_by_hand::head::{HeadLimits, Headers, Parsed, ResponseHead, parse_response};
@@ -85,6 +85,9 @@ pub enum Error {
     BadRedirect(String),
     /// A 307/308 asks to repeat a body that was streamed from a reader.
     BodyNotReplayable,
+    /// The body is sent in a transfer coding this client does not decode
+    /// (`gzip, chunked`): failing beats printing compressed bytes.
+    UnsupportedCoding(String),
 }
 
 impl fmt::Display for Error {
@@ -104,6 +107,10 @@ impl fmt::Display for Error {
             Error::BadRedirect(why) => write!(f, "bad redirect: {why}"),
             Error::BodyNotReplayable => f.write_str(
                 "the server asked to send the request body again (307/308), but it was streamed",
+            ),
+            Error::UnsupportedCoding(c) => write!(
+                f,
+                "the response body uses the transfer coding `{c}`, which this client does not decode"
             ),
         }
     }
@@ -462,8 +469,10 @@ fn read_head(
         let kind = if head.status == 101 {
             BodyKind::Empty
         } else {
-            response_body_kind(method, head.status, &head.headers)
-                .map_err(|e| Error::Malformed(e.to_string()))?
+            response_body_kind(method, head.status, &head.headers).map_err(|e| match e {
+                FramingError::UnsupportedEncoding(c) => Error::UnsupportedCoding(c),
+                e => Error::Malformed(e.to_string()),
+            })?
         };
         return Ok((head, buf, kind));
     }

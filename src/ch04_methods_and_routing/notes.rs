@@ -26,6 +26,25 @@ use super::{Request, Response};
 /// Longest note, in bytes (413 past it).
 pub const MAX_NOTE_BYTES: u64 = 64 * 1024;
 
+/// `Cache-Control` of `/notes`, `/notes/{id}` and `/echo` (RFC 9111 §5.2.2.5).
+/// Notes change with every POST, PUT and DELETE and carry no validator, so
+/// a cached copy could only be stale; without this field a cache may give
+/// a 200 or a 404 a heuristic freshness of its own.
+pub const NOTES_CACHE_CONTROL: &str = "no-store";
+
+/// `Cache-Control` of `/hello`: the same text for the life of the server,
+/// so a cache may reuse it, but only for a minute, in case a new server
+/// says something else.
+pub const HELLO_CACHE_CONTROL: &str = "max-age=60";
+
+/// A handler whose every answer carries `Cache-Control: value`.
+fn cached<F>(value: &'static str, f: F) -> impl Fn(&mut Request<'_>) -> Response + Send + Sync
+where
+    F: Fn(&mut Request<'_>) -> Response + Send + Sync + 'static,
+{
+    move |req| f(req).header("Cache-Control", value)
+}
+
 #[derive(Default)]
 struct Notes {
     next_id: u64,
@@ -97,9 +116,10 @@ fn not_found(req: &Request<'_>) -> Response {
 pub fn app() -> Router {
     let store: Store = Arc::default();
     let mut r = Router::new();
-    r.route("/hello")
-        .get(|_| Response::text(200, "Hello, world"));
-    r.route("/echo").post(|req| {
+    r.route("/hello").get(cached(HELLO_CACHE_CONTROL, |_| {
+        Response::text(200, "Hello, world")
+    }));
+    r.route("/echo").post(cached(NOTES_CACHE_CONTROL, |req| {
         let body = match req.body.read_to_vec() {
             Ok(b) => b,
             Err(e) => return body_error(e),
@@ -109,10 +129,10 @@ pub fn app() -> Router {
             resp = resp.header("Content-Type", t);
         }
         resp
-    });
+    }));
     let s = store.clone();
     r.route("/notes")
-        .get(move |req| {
+        .get(cached(NOTES_CACHE_CONTROL, move |req| {
             let q = req.query_arg("q");
             let notes = lock(&s);
             let items: Vec<String> = notes
@@ -122,10 +142,10 @@ pub fn app() -> Router {
                 .map(|(id, t)| format!("{{\"id\":{id},\"text\":{}}}", json_string(t)))
                 .collect();
             Response::json(200, format!("[{}]\n", items.join(",")))
-        })
+        }))
         .post({
             let s = store.clone();
-            move |req| {
+            cached(NOTES_CACHE_CONTROL, move |req| {
                 let text = match note_text(req) {
                     Ok(t) => t,
                     Err(resp) => return resp,
@@ -136,17 +156,17 @@ pub fn app() -> Router {
                 notes.notes.insert(id, text);
                 Response::text(201, format!("created /notes/{id}\n"))
                     .header("Location", format!("/notes/{id}"))
-            }
+            })
         });
     let (s1, s2, s3) = (store.clone(), store.clone(), store);
     r.route("/notes/{id}")
-        .get(
-            move |req| match note_id(req).and_then(|id| lock(&s1).notes.get(&id).cloned()) {
+        .get(cached(NOTES_CACHE_CONTROL, move |req| {
+            match note_id(req).and_then(|id| lock(&s1).notes.get(&id).cloned()) {
                 Some(t) => Response::text(200, t),
                 None => not_found(req),
-            },
-        )
-        .put(move |req| {
+            }
+        }))
+        .put(cached(NOTES_CACHE_CONTROL, move |req| {
             let Some(id) = note_id(req).filter(|id| lock(&s2).notes.contains_key(id)) else {
                 return not_found(req);
             };
@@ -161,13 +181,13 @@ pub fn app() -> Router {
                 }
                 None => not_found(req),
             }
-        })
-        .delete(
-            move |req| match note_id(req).and_then(|id| lock(&s3).notes.remove(&id)) {
+        }))
+        .delete(cached(NOTES_CACHE_CONTROL, move |req| {
+            match note_id(req).and_then(|id| lock(&s3).notes.remove(&id)) {
                 Some(_) => Response::new(204),
                 None => not_found(req),
-            },
-        );
+            }
+        }));
     r
 }
 

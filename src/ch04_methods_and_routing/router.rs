@@ -248,6 +248,30 @@ impl Router {
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
+
+    /// What `OPTIONS *` lists: the methods some route answers, plus those
+    /// the fallback's own answer to `OPTIONS *` lists. A method that every
+    /// resource refuses (TRACE, PATCH in most apps) is not the server's.
+    fn server_methods(&self, req: &mut Request<'_>) -> Vec<Method> {
+        let from_fallback = match &self.fallback {
+            Some(f) => {
+                let r = f.call(req);
+                match r.headers.get("allow") {
+                    Some(allow) if (200..300).contains(&r.status) => allow.to_string(),
+                    _ => String::new(),
+                }
+            }
+            None => String::new(),
+        };
+        Method::ALL
+            .into_iter()
+            .filter(|m| {
+                self.routes.iter().any(|r| r.allowed().contains(m))
+                    || from_fallback.split(',').any(|t| t.trim() == m.as_str())
+                    || *m == Method::Options
+            })
+            .collect()
+    }
 }
 
 impl Service for Router {
@@ -256,7 +280,7 @@ impl Service for Router {
             // `OPTIONS *`: the server's capabilities, not a resource's
             // (RFC 9110 §9.3.7).
             return if req.method == Method::Options {
-                Response::new(204).header("Allow", allow_value(&Method::ALL))
+                Response::new(204).header("Allow", allow_value(&self.server_methods(req)))
             } else {
                 Response::error(400, "`*` is only a target for OPTIONS")
             };
@@ -331,7 +355,10 @@ mod tests {
         assert_eq!(r.status, 204);
         assert_eq!(r.headers.get("allow"), Some("GET, HEAD, DELETE, OPTIONS"));
         assert_eq!(call(Method::Head, "/hello").status, 200);
-        assert_eq!(call(Method::Options, "*").status, 204);
+        let r = call(Method::Options, "*");
+        assert_eq!(r.status, 204);
+        // Only what some route answers: no POST, PUT, TRACE or PATCH here.
+        assert_eq!(r.headers.get("allow"), Some("GET, HEAD, DELETE, OPTIONS"));
         assert_eq!(call(Method::Get, "/nope").status, 404);
     }
 }

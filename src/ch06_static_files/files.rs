@@ -27,12 +27,21 @@ pub const INDEX_FILE: &str = "index.html";
 /// it (a cheap 304) before each use, so an edited file shows up at once.
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
+/// Sent with every file: the browser must use our `Content-Type` and never
+/// guess another from the bytes ("sniff"), which could turn a text file
+/// that looks like HTML into a page that runs script.
+pub const NOSNIFF: (&str, &str) = ("X-Content-Type-Options", "nosniff");
+
+/// What a static file allows (RFC 9110 §10.2.1): read-only methods.
+pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
 /// A directory served read-only over HTTP (GET and HEAD).
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
     root: Arc<Root>,
     listing: bool,
     cache_control: String,
+    html_policy: Option<String>,
 }
 
 impl StaticFiles {
@@ -42,7 +51,27 @@ impl StaticFiles {
             root: Arc::new(Root::new(root.as_ref())?),
             listing: false,
             cache_control: DEFAULT_CACHE_CONTROL.to_string(),
+            html_policy: None,
         })
+    }
+
+    /// Sends `Content-Security-Policy: policy` with every HTML page (files
+    /// and listings): what the pages of a site may load and run.
+    pub fn with_html_policy(mut self, policy: impl Into<String>) -> StaticFiles {
+        self.html_policy = Some(policy.into());
+        self
+    }
+
+    /// Adds the HTML policy to `r` if it is an HTML page.
+    fn policed(&self, r: Response) -> Response {
+        let html = r
+            .headers
+            .get("content-type")
+            .is_some_and(|t| t.starts_with("text/html"));
+        match &self.html_policy {
+            Some(p) if html => r.header("Content-Security-Policy", p.clone()),
+            _ => r,
+        }
     }
 
     /// Lists directories that have no `index.html`.
@@ -65,9 +94,15 @@ impl StaticFiles {
     /// Answers `req` for the (still percent-encoded) path `raw_path`, which
     /// is `req.path` or, when mounted under a prefix, what follows it.
     pub fn serve(&self, req: &Request<'_>, raw_path: &str) -> Response {
-        if !matches!(req.method, Method::Get | Method::Head) {
-            return Response::error(405, format!("{} is not allowed here", req.method))
-                .header("Allow", "GET, HEAD");
+        match req.method {
+            Method::Get | Method::Head => {}
+            // RFC 9110 §9.3.7: what this resource (or, for `*`, this
+            // service) allows.
+            Method::Options => return Response::new(204).header("Allow", ALLOW),
+            m => {
+                return Response::error(405, format!("{m} is not allowed here"))
+                    .header("Allow", ALLOW);
+            }
         }
         let segs = match segments(raw_path) {
             Ok(s) => s,
@@ -85,8 +120,12 @@ impl StaticFiles {
                 if !req.query.is_empty() {
                     location = format!("{location}?{}", req.query);
                 }
+                // The redirect is as true as the tree is: it gets the
+                // files' own Cache-Control (RFC 9111 §4.2.2 would otherwise
+                // let a cache keep a 301 for as long as it guesses).
                 return Response::error(301, format!("see {location}"))
-                    .header("Location", location);
+                    .header("Location", location)
+                    .header("Cache-Control", self.cache_control.clone());
             }
             // index.html may itself be a symlink: it is checked like any path.
             let mut index = segs;
@@ -114,7 +153,7 @@ impl StaticFiles {
                 let url = crate::ch03_urls_and_clients::percent::percent_decode_str(raw_path)
                     .unwrap_or_else(|_| raw_path.to_string());
                 let page = listing::render(&url, &entries);
-                Response::html(200, page).header("Cache-Control", "no-cache")
+                self.policed(Response::html(200, page).header("Cache-Control", "no-cache"))
             }
             Err(e) => Response::error(403, format!("cannot list the directory: {e}")),
         }
@@ -138,14 +177,17 @@ impl StaticFiles {
             Precondition::Failed => return Response::error(412, "precondition failed"),
         }
         let full = |file: File| {
-            validators(Response::new(200))
-                .header("Content-Type", content_type(path))
-                .header("Accept-Ranges", "bytes")
-                .with(Body::File {
-                    file,
-                    offset: 0,
-                    len,
-                })
+            self.policed(
+                validators(Response::new(200))
+                    .header("Content-Type", content_type(path))
+                    .header(NOSNIFF.0, NOSNIFF.1)
+                    .header("Accept-Ranges", "bytes"),
+            )
+            .with(Body::File {
+                file,
+                offset: 0,
+                len,
+            })
         };
         // Range applies to GET only (RFC 9110 §14.2); a stale If-Range
         // means "send me the whole new file" (§13.1.5).
@@ -161,6 +203,7 @@ impl StaticFiles {
         match parse_range(range, len) {
             RangeRequest::Single(r) => validators(Response::new(206))
                 .header("Content-Type", content_type(path))
+                .header(NOSNIFF.0, NOSNIFF.1)
                 .header("Accept-Ranges", "bytes")
                 .header("Content-Range", r.content_range(len))
                 .with(Body::File {
@@ -320,6 +363,10 @@ mod tests {
         let mut req = Request::for_test(Method::Delete, "/hello.txt", &[], b"");
         let r = s.call(&mut req);
         assert_eq!(r.status, 405);
-        assert_eq!(r.headers.get("allow"), Some("GET, HEAD"));
+        assert_eq!(r.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
+        let mut req = Request::for_test(Method::Options, "/hello.txt", &[], b"");
+        let r = s.call(&mut req);
+        assert_eq!(r.status, 204);
+        assert_eq!(r.headers.get("allow"), Some("GET, HEAD, OPTIONS"));
     }
 }

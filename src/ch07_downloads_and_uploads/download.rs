@@ -18,10 +18,10 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::partfile::PartFile;
+use super::partfile::{PartFile, open_own};
 use super::progress::Progress;
 use super::receive::plain_file_name;
-use crate::ch03_urls_and_clients::body::content_length;
+use crate::ch03_urls_and_clients::body::declared_length;
 use crate::ch03_urls_and_clients::client::{Config, Request, request};
 use crate::ch03_urls_and_clients::url::Url;
 
@@ -85,6 +85,31 @@ fn validator_of(headers: &crate::ch02_http_by_hand::head::Headers) -> Option<Str
     headers.get("last-modified").map(str::to_string)
 }
 
+/// Longest validator kept between attempts (an ETag is short).
+const MAX_VALIDATOR_BYTES: u64 = 1024;
+
+/// The validator saved beside a partial file, if it is one: read without
+/// following a symlink (a planted link must not send one of our files to
+/// the server as `If-Range`), at most [`MAX_VALIDATOR_BYTES`], and only
+/// visible ASCII and spaces (a CR or LF would inject fields into the
+/// request head).
+fn read_validator(path: &Path) -> Option<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(super::partfile::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let mut v = String::new();
+    f.take(MAX_VALIDATOR_BYTES + 1)
+        .read_to_string(&mut v)
+        .ok()?;
+    let ok = !v.is_empty()
+        && v.len() as u64 <= MAX_VALIDATOR_BYTES
+        && v.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+    ok.then_some(v)
+}
+
 /// Parses `Content-Range: bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4).
 pub fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
     let rest = v.trim().strip_prefix("bytes ")?;
@@ -117,7 +142,7 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
         if let Ok(m) = fs::metadata(&part) {
             offset = m.len();
         }
-        saved_validator = fs::read_to_string(&vpath).ok().filter(|v| !v.is_empty());
+        saved_validator = read_validator(&vpath);
         if offset > 0 && saved_validator.is_none() {
             // Without a validator a resumed file could be half old, half new.
             eprintln!(
@@ -136,7 +161,9 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
     let mut resp = request(req, &opts.client).map_err(|e| io_err(e.to_string()))?;
     let status = resp.head.status;
     let headers = resp.head.headers.clone();
-    let declared = content_length(&headers).map_err(io::Error::from)?;
+    // The length chapter 3's framing decision found: a chunked body (even
+    // one that also carries Content-Length) has none until it ends.
+    let declared = declared_length(resp.body_kind());
     // What the whole file's length should be, if the server says.
     let (append, total) = match status {
         206 if offset > 0 => {
@@ -187,14 +214,14 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
             return Err(io_err(format!(
                 "server answered {s} {}: {}",
                 resp.head.reason,
-                String::from_utf8_lossy(&preview).trim()
+                crate::trace::escape(preview.trim_ascii())
             )));
         }
     };
     // Save the validator before the first body byte, so an interruption at
     // any point leaves a resumable pair.
     match validator_of(&headers) {
-        Some(v) => fs::write(&vpath, v)?,
+        Some(v) => open_own(&vpath, false)?.write_all(v.as_bytes())?,
         None => {
             let _ = fs::remove_file(&vpath);
         }

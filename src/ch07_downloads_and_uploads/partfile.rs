@@ -60,12 +60,12 @@ impl PartFile {
     /// The file `path` (normally `TARGET.part`), kept on drop so that an
     /// interrupted download can be resumed. `append` keeps what is there;
     /// otherwise it is truncated.
+    ///
+    /// A symlink at `path` is refused, not followed: in a directory others
+    /// can write to (`/tmp`), someone could plant `TARGET.part` as a link
+    /// to one of our files, and the download would overwrite it.
     pub fn resumable(path: PathBuf, append: bool) -> io::Result<PartFile> {
-        let file = if append {
-            OpenOptions::new().append(true).create(true).open(&path)?
-        } else {
-            File::create(&path)?
-        };
+        let file = open_own(&path, append)?;
         Ok(PartFile {
             file,
             path,
@@ -97,6 +97,40 @@ impl PartFile {
         sync_parent_dir(target);
         Ok(())
     }
+}
+
+/// `O_NOFOLLOW` (Linux): arm and arm64 number it differently from the
+/// generic value that x86-64 and RISC-V use.
+#[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
+pub const O_NOFOLLOW: i32 = 0o100000;
+#[cfg(not(any(target_arch = "aarch64", target_arch = "arm")))]
+pub const O_NOFOLLOW: i32 = 0o400000;
+
+/// Opens `path` for writing (appending, or truncating), creating it if
+/// missing, but never through a symlink: a link there fails with `ELOOP`,
+/// reported as such.
+pub fn open_own(path: &Path, append: bool) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = OpenOptions::new();
+    o.create(true).custom_flags(O_NOFOLLOW);
+    if append {
+        o.append(true);
+    } else {
+        o.write(true).truncate(true);
+    }
+    o.open(path).map_err(|e| {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is a symlink; refusing to write through it",
+                    path.display()
+                ),
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// `fsync` of the directory holding `path`, so a rename in it is durable.

@@ -29,6 +29,20 @@ pub const DEFAULT_UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
 /// The URL prefix uploads live under.
 pub const UPLOAD_PREFIX: &str = "/uploads/";
 
+/// Whoever can PUT chooses an upload's bytes and, through its name, its
+/// `Content-Type`: an upload called `x.html` would be a page of script
+/// running on this server's origin, trusted by everything that trusts the
+/// origin (the chat's same-origin WebSocket check included). So uploads are
+/// served as downloads, never as pages: `Content-Disposition: attachment`
+/// (RFC 6266) makes a browser save instead of render; chapter 6's `nosniff`
+/// stops it guessing a type; and this policy, should a page be rendered
+/// anyway, lets it load nothing and puts it in a sandbox with an origin
+/// of its own (no script, no cookies, no same-origin WebSocket).
+pub const UPLOAD_POLICY: &str = "default-src 'none'; sandbox";
+
+/// What an upload URL allows.
+pub const ALLOW: &str = "GET, HEAD, PUT, OPTIONS";
+
 /// Longest file name most file systems accept.
 pub const MAX_NAME_BYTES: usize = 255;
 
@@ -82,11 +96,15 @@ impl UploadDir {
         match req.method {
             Method::Put => self.receive(req, raw_name),
             Method::Get | Method::Head => match plain_file_name(raw_name) {
-                Ok(_) => self.files.serve(req, &format!("/{raw_name}")),
+                Ok(_) => self
+                    .files
+                    .serve(req, &format!("/{raw_name}"))
+                    .header("Content-Disposition", "attachment")
+                    .header("Content-Security-Policy", UPLOAD_POLICY),
                 Err(why) => Response::error(400, why),
             },
-            m => Response::error(405, format!("{m} is not allowed here"))
-                .header("Allow", "GET, HEAD, PUT"),
+            Method::Options => Response::new(204).header("Allow", ALLOW),
+            m => Response::error(405, format!("{m} is not allowed here")).header("Allow", ALLOW),
         }
     }
 
@@ -152,6 +170,10 @@ impl Service for FilesWithUploads {
             Some(name) => {
                 let name = name.to_string();
                 self.uploads.serve(req, &name)
+            }
+            // `OPTIONS *`: the server as a whole also takes PUT.
+            None if req.path == "*" && req.method == Method::Options => {
+                Response::new(204).header("Allow", ALLOW)
             }
             None => self.files.call(req),
         }

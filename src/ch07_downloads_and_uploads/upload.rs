@@ -11,6 +11,13 @@
 //! no body at all. A server that accepts it says `100 Continue`. A server
 //! that ignores `Expect` (HTTP/1.0, or simply old) says nothing, so after
 //! a bounded wait we send the body anyway, as the RFC tells clients to.
+//!
+//! A `307` or `308` answer (RFC 9110 §15.4.8, §15.4.9) asks for the same
+//! method and body at another URL. The body is a file, so it can always be
+//! sent again: the file is reopened and the `PUT` repeated there, at most
+//! [`Config::max_redirects`] times, as `curl -L -T` does. Other redirects
+//! (301, 302, 303) would turn a `PUT` into something else, so they are
+//! reported, not followed.
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Write};
@@ -43,8 +50,11 @@ pub struct UploadOptions {
 /// The server's final answer, and how much of the body it cost.
 #[derive(Debug, Clone)]
 pub struct UploadOutcome {
+    /// The URL that gave this answer (after any 307/308).
+    pub url: Url,
     pub status: u16,
     pub reason: String,
+    pub headers: Headers,
     pub body: Vec<u8>,
     /// Body bytes written to the socket (0 when refused after `Expect`).
     pub body_bytes_sent: u64,
@@ -57,20 +67,53 @@ fn other(msg: impl Into<String>) -> io::Error {
     io::Error::other(msg.into())
 }
 
-/// Uploads the file at `path` as `opts` says.
+/// Uploads the file at `path` as `opts` says, following 307 and 308.
+pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
+    let mut chain = vec![opts.url.clone()];
+    loop {
+        let url = chain.last().cloned().unwrap_or_else(|| opts.url.clone());
+        let outcome = upload_once(path, &url, opts)?;
+        let location = outcome.headers.get("location");
+        let (true, Some(location)) = (matches!(outcome.status, 307 | 308), location) else {
+            return Ok(outcome);
+        };
+        if opts.client.max_redirects == 0 {
+            return Ok(outcome);
+        }
+        let next = url
+            .join(location)
+            .map_err(|e| other(format!("bad redirect: Location `{location}`: {e}")))?;
+        next.http_parts()
+            .map_err(|e| other(format!("bad redirect to `{next}`: {e}")))?;
+        let seen = chain.contains(&next);
+        chain.push(next);
+        let text: Vec<String> = chain.iter().map(Url::to_string).collect();
+        if seen {
+            return Err(other(format!("redirect loop: {}", text.join(" -> "))));
+        }
+        if chain.len() - 1 > opts.client.max_redirects {
+            return Err(other(format!(
+                "more than {} redirects: {}",
+                opts.client.max_redirects,
+                text.join(" -> ")
+            )));
+        }
+    }
+}
+
+/// One `PUT` of the file at `path` to `url`, no redirects.
 ///
 /// Chapter 3's client sends a request in one go and hides interim
 /// responses; `Expect: 100-continue` needs the opposite (send the head,
 /// *look at* what comes back, then decide), so this function drives the
 /// exchange itself with the same pieces: chapter 3's URL, its `connect`
 /// and its reader of one response head, and chapter 3's body framing.
-pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
+fn upload_once(path: &Path, url: &Url, opts: &UploadOptions) -> io::Result<UploadOutcome> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let parts = opts
-        .url
+    let parts = url
         .http_parts()
-        .map_err(|e| other(format!("cannot upload to {}: {e}", opts.url)))?;
+        .map_err(|e| other(format!("cannot upload to {url}: {e}")))?;
     let mut stream =
         client::connect(&parts.connect_host, parts.port, &opts.client).map_err(into_io)?;
     let peer = stream.peer_addr()?;
@@ -105,7 +148,7 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
             Ok(h) if (100..200).contains(&h.status) => {}
             // A final answer before the body: refused (or, rarely,
             // accepted without it). Send nothing more.
-            Ok(h) => return finish(stream, inbuf, h, 0),
+            Ok(h) => return finish(url, stream, inbuf, h, 0),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -138,7 +181,7 @@ pub fn upload(path: &Path, opts: &UploadOptions) -> io::Result<UploadOutcome> {
             "Content-Length"
         },
     );
-    finish(stream, inbuf, head, sent.unwrap_or(0))
+    finish(url, stream, inbuf, head, sent.unwrap_or(0))
 }
 
 /// Chapter 3's errors as I/O errors, keeping "timed out" recognisable.
@@ -152,6 +195,7 @@ fn into_io(e: client::Error) -> io::Error {
 
 /// Reads the (short) body of the final answer.
 fn finish(
+    url: &Url,
     stream: TcpStream,
     inbuf: Vec<u8>,
     head: ResponseHead,
@@ -163,8 +207,10 @@ fn finish(
         let _ = reader.take(MAX_ANSWER).read_to_end(&mut body);
     }
     Ok(UploadOutcome {
+        url: url.clone(),
         status: head.status,
         reason: head.reason,
+        headers: head.headers,
         body,
         body_bytes_sent: sent,
     })

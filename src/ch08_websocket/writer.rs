@@ -22,15 +22,12 @@ use super::close;
 use super::config::{Config, WsError};
 use super::frame::{self, OpCode, Role};
 use super::message::Message;
-use crate::rng::Rng;
 use crate::trace::{self, Dir};
 
 /// The writing side, shared by every [`WsSender`] clone.
 struct Out<S> {
     stream: S,
     role: Role,
-    /// Masking keys for a client (§5.3: a fresh unpredictable key a frame).
-    rng: Option<Rng>,
     /// Reused for each frame: header and payload leave in one write.
     buf: Vec<u8>,
     /// A write failed, perhaps half-way through a frame: whatever we sent
@@ -83,7 +80,6 @@ impl<S: Write> WsSender<S> {
                 out: Mutex::new(Out {
                     stream: writer,
                     role,
-                    rng: None,
                     buf: Vec::new(),
                     broken: false,
                 }),
@@ -179,12 +175,12 @@ impl<S: Write> WsSender<S> {
         let Out {
             stream,
             role,
-            rng,
             buf,
             broken,
         } = &mut *out;
         let mask = match role {
-            Role::Client => Some(rng.get_or_insert_with(Rng::new).next_u32().to_ne_bytes()),
+            // RFC 6455 §5.3: a fresh key from a strong source for every frame.
+            Role::Client => Some(crate::rng::mask_key()),
             Role::Server => None,
         };
         // A large unmasked payload goes out straight from the caller's

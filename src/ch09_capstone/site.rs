@@ -25,6 +25,13 @@ use crate::ch08_websocket::handshake::HandshakeConfig;
 use crate::ch08_websocket::live::SHUTDOWN_REASON;
 use crate::ch08_websocket::service;
 
+/// The policy of the book's own pages (`static/*.html`): their script and
+/// style are inline, and they talk only to this host (a WebSocket is a
+/// `connect-src`). No script from anywhere else, uploads included.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+    style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// What the site serves from where.
 #[derive(Debug, Clone)]
 pub struct SiteOptions {
@@ -88,7 +95,7 @@ impl SiteOptions {
 /// Builds the site. Fails if the static root is not a directory, or the
 /// uploads directory cannot be created.
 pub fn build(opts: &SiteOptions) -> io::Result<App> {
-    let files = StaticFiles::new(&opts.root)?;
+    let files = StaticFiles::new(&opts.root)?.with_html_policy(PAGE_POLICY);
     let mut app = App::with_router(notes::app());
     let book = opts.book.clone();
     app.route("/book/{path*}")
