@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use wirebook::ch04_methods_and_routing::notes::HELLO_CACHE_CONTROL;
 use wirebook::ch04_methods_and_routing::router::Router;
 use wirebook::ch04_methods_and_routing::{Request, Response, Service};
 use wirebook::ch05_concurrency::cli::bind_or_exit;
@@ -66,9 +67,9 @@ fn main() {
     };
     let service = if hello {
         let mut router = Router::new();
-        router
-            .route("/hello")
-            .get(|_: &mut Request<'_>| Response::text(200, "Hello, world"));
+        router.route("/hello").get(|_: &mut Request<'_>| {
+            Response::text(200, "Hello, world").header("Cache-Control", HELLO_CACHE_CONTROL)
+        });
         let inner = service.clone();
         router.fallback(move |req: &mut Request<'_>| inner.call(req));
         Arc::new(router) as Arc<dyn Service>
