@@ -24,6 +24,7 @@ use crate::trace::escape;
 
 pub mod date;
 pub mod json;
+pub mod raw;
 pub mod repro;
 pub mod wire;
 pub mod ws;
@@ -63,7 +64,7 @@ impl Target {
 
     /// The target a connected stream talks to, with its read timeout: for
     /// error messages where only the stream is at hand.
-    fn of(stream: &TcpStream) -> Target {
+    pub fn of(stream: &TcpStream) -> Target {
         Target {
             addr: stream
                 .peer_addr()

@@ -10,10 +10,8 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 
-use super::accept::{accept_key, new_key};
-use super::close;
-use super::frame::{self, Decoded, Frame, OpCode, Role};
-use crate::check::{Check, Failure, Target, check, connect, nc_command, read_response};
+use crate::check::ws::{self as frame, Decoded, Frame, OpCode, Role, accept_key, close, new_key};
+use crate::check::{Check, Failure, Target, check, connect, io_text, nc_command, read_response};
 use crate::rng::Rng;
 
 /// A raw connection after a successful handshake.
@@ -136,9 +134,12 @@ impl Conn {
                     return Ok(None);
                 }
                 Err(e) => {
-                    return Err(Failure::new(format!("no frame from the server: {e}"))
-                        .sent(&self.sent)
-                        .got(&self.buf));
+                    return Err(Failure::new(format!(
+                        "no frame from the server: {}",
+                        io_text(&e, &Target::of(&self.s))
+                    ))
+                    .sent(&self.sent)
+                    .got(&self.buf));
                 }
             }
         }
@@ -177,8 +178,8 @@ impl Conn {
                 opcode.name(),
                 got.len()
             ))
-            .sent(&self.sent[..self.sent.len().min(64)])
-            .got(&got[..got.len().min(256)])
+            .sent(&self.sent)
+            .got(&got)
             .at(at));
         }
         Ok(())

@@ -1,12 +1,14 @@
 //! The capstone's checks: what `cargo run --bin check -- ch09 --addr …`
 //! runs against the `wirebook` binary, or against a server the reader
 //! wrote (in any language) that speaks the same routes and chat protocol.
+//!
+//! The chat checks speak WebSocket and JSON with the checker's own client
+//! ([`crate::check::ws`], [`crate::check::json`]), not chapter 8's and 9's:
+//! a reader may be rewriting those as exercises.
 
-use super::json::{self, Value};
-use super::protocol::ClientMessage;
-use crate::ch08_websocket::client::connect_with;
-use crate::ch08_websocket::{Config, Message, WebSocket};
-use crate::check::{Check, Failure, Target, check, exchange, expect_status, get, nc_command};
+use crate::check::json::{self, Value};
+use crate::check::ws::{Message, WebSocket, connect_to};
+use crate::check::{Check, Failure, Target, check, exchange, expect_status, get, raw_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
@@ -78,9 +80,8 @@ fn echo_returns_the_body_verbatim(t: &Target) -> Result<(), Failure> {
     let r = exchange(t, &req)?;
     expect_status(&r, 200, &req, t)?;
     if r.body != body {
-        return Err(
-            Failure::mismatch("the echoed body differs", &body, &r.body).repro(nc_command(t, &req))
-        );
+        return Err(Failure::mismatch("the echoed body differs", &body, &r.body)
+            .repro(raw_command(t, &req)));
     }
     Ok(())
 }
@@ -111,18 +112,15 @@ pub struct ChatClient {
 impl ChatClient {
     /// Connects to `/ws/chat` on `t` and joins as `nick`.
     pub fn join(t: &Target, nick: &str) -> Result<ChatClient, Failure> {
-        let url = format!("ws://{}/ws/chat", t.addr);
-        let cfg = Config {
-            ping_interval: Some(t.timeout),
-            ..Config::default()
-        };
-        let (ws, _) = connect_with(&url, &[], cfg, t.timeout).map_err(|e| {
-            Failure::new(format!("cannot open a WebSocket to {url}: {e}"))
-                .repro(format!("websocat {url}"))
+        let ws = connect_to(t, "/ws/chat").map_err(|f| Failure {
+            summary: format!("cannot open a WebSocket on /ws/chat: {}", f.summary),
+            ..f
         })?;
-        let join = ClientMessage::Join { nick: nick.into() }.to_json();
-        ws.send_text(&join)
-            .map_err(|e| Failure::new(format!("cannot send the join: {e}")))?;
+        let join = json::object(&[("type", "join"), ("nick", nick)]);
+        ws.send_text(&join).map_err(|f| Failure {
+            summary: format!("cannot send the join: {}", f.summary),
+            ..f
+        })?;
         let mut c = ChatClient {
             ws,
             nick: nick.into(),
@@ -146,11 +144,16 @@ impl ChatClient {
             Ok(Some(Message::Binary(b))) => {
                 Err(Failure::new("the server sent a binary message").got(&b))
             }
-            Ok(None) => Err(Failure::new(format!(
-                "the server closed the chat ({:?})",
-                self.ws.peer_close()
-            ))),
-            Err(e) => Err(Failure::new(format!("reading from the chat: {e}"))),
+            Ok(None) => Err(Failure::new(match self.ws.peer_close() {
+                Some((code, reason)) => {
+                    format!("the server closed the chat (code {code}, reason {reason:?})")
+                }
+                None => "the server closed the connection without a close frame".into(),
+            })),
+            Err(f) => Err(Failure {
+                summary: format!("reading from the chat: {}", f.summary),
+                ..f
+            }),
         }
     }
 
@@ -174,10 +177,8 @@ impl ChatClient {
     }
 
     pub fn say(&self, text: &str) -> Result<(), Failure> {
-        let m = ClientMessage::Say { text: text.into() }.to_json();
-        self.ws
-            .send_text(&m)
-            .map_err(|e| Failure::new(format!("cannot send: {e}")).sent(m.as_bytes()))
+        let m = json::object(&[("type", "say"), ("text", text)]);
+        self.ws.send_text(&m).map_err(|f| f.sent(m.as_bytes()))
     }
 }
 

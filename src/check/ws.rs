@@ -453,7 +453,7 @@ mod tests {
         // The example of §1.3.
         assert_eq!(
             accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYGJRzPb+xYo4w="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 
