@@ -29,7 +29,7 @@ pub mod repro;
 pub mod wire;
 pub mod ws;
 
-pub use repro::{cut, io_text, raw_command, seconds};
+pub use repro::{cut, dump, io_text, raw_command, seconds};
 pub use wire::{Fields, Head};
 
 /// The server under test.
@@ -173,20 +173,21 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.summary)?;
         if let Some(s) = &self.sent {
-            let shown = format!("\"{}\"", escape(s));
-            writeln!(f, "    sent:     {}", cut(&shown, DUMP_CHARS))?;
+            writeln!(f, "    sent:     {}", dump(s, DUMP_CHARS))?;
         }
         if let Some(e) = &self.expected {
             writeln!(f, "    expected: {}", cut(e, DUMP_CHARS))?;
         }
         if let Some(g) = &self.got {
-            let shown = format!("\"{}\"", escape(g));
-            writeln!(f, "    got:      {}", cut(&shown, DUMP_CHARS))?;
+            writeln!(f, "    got:      {}", dump(g, DUMP_CHARS))?;
             if let Some(at) = self.first_wrong.map(|a| a as usize) {
                 // Column of the offending byte in the escaped rendering
                 // (one more for the opening quote).
-                let col = escape(&g[..at.min(g.len())]).chars().count() + 1;
-                if col <= DUMP_CHARS {
+                let col = escape(&g[..at.min(g.len()).min(DUMP_CHARS)])
+                    .chars()
+                    .count()
+                    + 1;
+                if at < DUMP_CHARS && col < DUMP_CHARS {
                     writeln!(
                         f,
                         "              {}^ first wrong byte (offset {at})",
@@ -515,13 +516,15 @@ pub fn expect_status_in(
     if want.contains(&resp.head.status) {
         return Ok(());
     }
+    // Compared with the server's own version, so that the caret points at
+    // the status code (an HTTP/1.0 answer is allowed).
     let first = want.first().copied().unwrap_or(200);
-    let want_prefix = format!("HTTP/1.1 {first}");
+    let want_prefix = format!("{} {first}", resp.head.version);
     let expected = want
         .iter()
         .map(|w| format!("\"HTTP/1.1 {w} …\""))
         .collect::<Vec<_>>();
-    let mut f = Failure::mismatch(
+    let f = Failure::mismatch(
         format!(
             "expected status {}, got {}",
             statuses_text(want),
@@ -532,10 +535,7 @@ pub fn expect_status_in(
     )
     .sent(sent)
     .repro(raw_command(t, sent));
-    if want.len() > 1 {
-        f = f.expected(statuses_text_quoted(&expected));
-    }
-    Err(f)
+    Err(f.expected(statuses_text_quoted(&expected)))
 }
 
 fn statuses_text_quoted(each: &[String]) -> String {
@@ -701,7 +701,7 @@ mod tests {
     fn long_dumps_are_cut_with_a_mark() {
         let long = vec![b'a'; 5000];
         let s = Failure::new("x").sent(&long).got(&long).to_string();
-        assert_eq!(s.matches("…(5002 characters in all)").count(), 2, "{s}");
+        assert_eq!(s.matches("…(5000 bytes in all)").count(), 2, "{s}");
     }
 
     #[test]

@@ -184,7 +184,8 @@ fn closes_after_client_half_close(t: &Target) -> Result<(), Failure> {
             &data,
             &got,
         )
-        .sent(&data)),
+        .sent(&data)
+        .repro(raw_command(t, b"hello"))),
         Err(e) => Err(Failure::new(format!(
             "the server did not close its side after the client shut down its own \
              (read returned 0 on the server, which should then close): {}",

@@ -25,18 +25,41 @@ pub fn cut(s: &str, max: usize) -> String {
     if n <= max {
         return s.to_string();
     }
+    mark(s, max, &format!("{n} characters"))
+}
+
+/// The first `max` characters of `s`, then `…(ALL in all)`.
+fn mark(s: &str, max: usize, all: &str) -> String {
     let head: String = s.chars().take(max).collect();
-    format!("{head}…({n} characters in all)")
+    format!("{head}…({all} in all)")
+}
+
+/// Bytes as a report shows them: quoted, escaped ([`escape`]), cut after
+/// `max` characters with `…` and the size of the whole. Only a prefix is
+/// escaped, so an 8 MiB payload costs no more than a short one.
+///
+/// [`escape`]: crate::trace::escape
+pub fn dump(bytes: &[u8], max: usize) -> String {
+    let shown = format!(
+        "\"{}\"",
+        crate::trace::escape(&bytes[..bytes.len().min(max)])
+    );
+    if bytes.len() <= max && shown.chars().count() <= max {
+        return shown;
+    }
+    mark(&shown, max, &format!("{} bytes", bytes.len()))
 }
 
 /// `5 s`, `1.5 s`, `250 ms`: a timeout as a reader would say it.
 pub fn seconds(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
+    // Rounded to the millisecond: `--timeout 0.3` is 299.999… ms as a float.
+    let ms = (d.as_secs_f64() * 1000.0).round() as u64;
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else if ms < 1000 {
+        format!("{ms} ms")
     } else {
-        format!("{:.1} s", d.as_secs_f64())
+        format!("{:.1} s", ms as f64 / 1000.0)
     }
 }
 
@@ -191,6 +214,9 @@ mod tests {
     fn cut_marks_the_cut_and_the_size() {
         assert_eq!(cut("abc", 3), "abc");
         assert_eq!(cut("abcdef", 3), "abc…(6 characters in all)");
+        assert_eq!(dump(b"ab", 10), "\"ab\"");
+        assert_eq!(dump(&[b'x'; 50], 10), "\"xxxxxxxxx…(50 bytes in all)");
+        assert_eq!(dump(b"\r\n\r\n", 6), "\"\\r\\n\\…(4 bytes in all)");
     }
 
     #[test]
@@ -202,5 +228,6 @@ mod tests {
         assert!(io_text(&e, &t).contains("is your server running?"));
         assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
         assert_eq!(seconds(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(seconds(Duration::from_secs_f64(0.3)), "300 ms");
     }
 }

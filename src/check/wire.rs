@@ -201,6 +201,16 @@ fn field(l: &[u8], at: usize) -> Result<(String, String), WireError> {
 /// are needed, or the head and the number of bytes it used (through the
 /// empty line).
 pub fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, WireError> {
+    // Say "no status line" at the first byte that cannot start one, before
+    // anything else: an HTTP/0.9-style answer (a bare body) is a common
+    // mistake, and its first odd line end is not the point.
+    let start = b"HTTP/1.";
+    if let Some(i) = buf.iter().zip(start).position(|(a, b)| a != b) {
+        return err(
+            i,
+            "the answer does not start with a status line like `HTTP/1.1 200 OK`",
+        );
+    }
     let Some((end, mut next)) = line(buf, 0, MAX_HEAD)? else {
         return Ok(None);
     };
@@ -424,6 +434,15 @@ mod tests {
         assert_eq!(e.at, 15);
         assert!(e.what.contains("CRLF"), "{e}");
         assert_eq!(error_of(b"HTTP/1.1 200 OK\r\nA: 1\n\r\n").at, 21);
+    }
+
+    #[test]
+    fn an_answer_without_a_status_line_is_named() {
+        let e = error_of(b"<html>\n");
+        assert_eq!(e.at, 0);
+        assert!(e.what.contains("status line"), "{e}");
+        assert_eq!(error_of(b"HTTP/2").at, 5);
+        assert_eq!(parse_head(b"HTTP/"), Ok(None));
     }
 
     #[test]
