@@ -14,7 +14,12 @@ use crate::rng::Rng;
 
 /// `curl` spelling of a simple request, for failure reports.
 fn curl(t: &Target, args: &str, path: &str) -> String {
-    format!("curl -si {args} {}", t.url(path))
+    let args = if args.is_empty() {
+        String::new()
+    } else {
+        format!("{args} ")
+    };
+    format!("curl -si {args}{}", t.url(path))
 }
 
 /// Sends `req` on a new connection, expects `status`.
@@ -249,7 +254,11 @@ fn expect_100_continue_is_answered_before_the_body(t: &Target) -> Result<(), Fai
     if !got.starts_with(b"HTTP/1.1 100") {
         return Err(
             Failure::mismatch("expected 100 Continue first", b"HTTP/1.1 100", &got)
-                .sent(head.as_bytes()),
+                .sent(head.as_bytes())
+                .repro(format!(
+                    "curl -si -H 'Expect: 100-continue' -d hello {}",
+                    t.url("/echo")
+                )),
         );
     }
     s.write_all(b"hello")

@@ -76,8 +76,18 @@ fn get_upload(t: &Target, name: &str, extra: &str) -> (Vec<u8>, Result<RawRespon
     get(t, &format!("/uploads/{name}"), extra)
 }
 
-fn curl_put(t: &Target, name: &str) -> String {
-    format!("curl -si -T FILE '{}'", t.url(&format!("/uploads/{name}")))
+/// `curl` uploading `len` random bytes to `/uploads/NAME` with a
+/// Content-Length (or chunked, from a pipe, if `chunked`).
+fn curl_put(t: &Target, name: &str, len: usize, chunked: bool) -> String {
+    let how = if chunked {
+        "-T -"
+    } else {
+        "-X PUT --data-binary @-"
+    };
+    format!(
+        "head -c {len} /dev/urandom | curl -si {how} '{}'",
+        t.url(&format!("/uploads/{name}"))
+    )
 }
 
 fn expect_created(r: &RawResponse, req: &[u8], t: &Target) -> Result<(), Failure> {
@@ -118,8 +128,9 @@ fn upload_then_download_gives_the_same_bytes(t: &Target) -> Result<(), Failure> 
     let mut req = put_request(t, &name, "", Some(body.len()));
     let head_len = req.len();
     req.extend_from_slice(&body);
-    let r = exchange(t, &req).map_err(|f| f.repro(curl_put(t, &name)))?;
-    expect_created(&r, &req[..head_len], t)?;
+    let repro = curl_put(t, &name, body.len(), false);
+    let r = exchange(t, &req).map_err(|f| f.repro(repro.clone()))?;
+    expect_created(&r, &req[..head_len], t).map_err(|f| f.repro(repro))?;
     expect_same_download(t, &name, &body)
 }
 
@@ -138,7 +149,8 @@ fn chunked_upload_is_stored_whole(t: &Target) -> Result<(), Failure> {
     }
     req.extend_from_slice(b"0\r\n\r\n");
     let r = exchange(t, &req)?;
-    expect_created(&r, &req[..head_len], t)?;
+    expect_created(&r, &req[..head_len], t)
+        .map_err(|f| f.repro(curl_put(t, &name, body.len(), true)))?;
     expect_same_download(t, &name, &body)
 }
 
@@ -172,7 +184,12 @@ fn expect_100_continue_is_answered(t: &Target) -> Result<(), Failure> {
     let want = b"HTTP/1.1 100 Continue\r\n\r\n";
     if got[..n] != want[..] {
         return Err(
-            Failure::mismatch("expected an interim 100 Continue", want, &got[..n]).sent(&head),
+            Failure::mismatch("expected an interim 100 Continue", want, &got[..n])
+                .sent(&head)
+                .repro(format!(
+                    "head -c 1000 /dev/urandom | curl -si -H 'Expect: 100-continue' -T - '{}'",
+                    t.url(&format!("/uploads/{name}"))
+                )),
         );
     }
     s.write_all(&body)
@@ -245,7 +262,7 @@ fn uploaded_file_can_be_resumed_with_range(t: &Target) -> Result<(), Failure> {
     let mut req = put_request(t, &name, "", Some(body.len()));
     req.extend_from_slice(&body);
     let r = exchange(t, &req)?;
-    expect_created(&r, &req, t)?;
+    expect_created(&r, &req, t).map_err(|f| f.repro(curl_put(t, &name, body.len(), false)))?;
     let (req, r) = get_upload(t, &name, "");
     let r = r?;
     expect_status(&r, 200, &req, t)?;
