@@ -31,11 +31,21 @@ fn handshake_request(t: &Target, key: &str, version: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn client_hint(t: &Target) -> String {
-    format!(
-        "cargo run --bin ch08_ws_client -- ws://{}/ --trace",
-        t.authority()
-    )
+/// A `try:` line that replays a handshake and then `frames` (as sent,
+/// masked) and prints the server's raw answer: the 101, then its frames.
+fn replay(t: &Target, frames: &[u8]) -> String {
+    let mut bytes = handshake_request(t, &new_key(&mut Rng::new()), "13");
+    bytes.extend_from_slice(frames);
+    nc_command(t, &bytes)
+}
+
+/// Adds [`replay`] to a failure that has no `try:` line yet.
+fn with_replay(f: Failure, t: &Target, frames: &[u8]) -> Failure {
+    if f.repro.is_some() {
+        f
+    } else {
+        f.repro(replay(t, frames))
+    }
 }
 
 /// Opens a WebSocket on `/` and checks the 101. (A client must wait for
@@ -388,6 +398,7 @@ fn fails_with(
         c.send(*fin, *op, p)?;
     }
     c.expect_close(code, why)
+        .map_err(|f| with_replay(f, t, &c.sent))
 }
 
 fn invalid_utf8_gets_1007(t: &Target) -> Result<(), Failure> {
@@ -432,6 +443,7 @@ fn raw_fails_with(t: &Target, code: u16, why: &str, bytes: &[u8]) -> Result<(), 
     let mut c = open(t)?;
     c.send_raw(bytes)?;
     c.expect_close(code, why)
+        .map_err(|f| with_replay(f, t, &c.sent))
 }
 
 fn unmasked_frame_gets_1002(t: &Target) -> Result<(), Failure> {
@@ -560,10 +572,7 @@ fn http_after_the_handshake_gets_1002(t: &Target) -> Result<(), Failure> {
         "an HTTP request where a frame belongs",
         garbage.as_bytes(),
     )
-    .map_err(|f| {
-        let hint = client_hint(t);
-        f.repro(hint)
-    })
+    .map_err(|f| f.repro(replay(t, garbage.as_bytes())))
 }
 
 /// Every check of the chapter, in the order of the RFC.
