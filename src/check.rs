@@ -4,16 +4,26 @@
 //!
 //! ```text
 //! cargo run --bin check -- ch02 --addr 127.0.0.1:8888
+//! cargo run --bin check -- ch02 --stage 3      # the first 3 checks, in order
+//! cargo run --bin check -- ch02 --only missing_host_gets_400
 //! ```
 //!
 //! Each chapter module exposes `checks()`, a list of [`Check`]s. A check
 //! connects to [`Target::addr`], sends bytes, and compares what comes back.
 //! A failing check returns a [`Failure`] that says what was sent, what was
 //! expected, what came back, where the first wrong byte is, and a shell
-//! command (`curl` or `nc`) that reproduces the exchange by hand. Where a
+//! command that reproduces the exchange by hand: `curl`, or `printf … |
+//! cargo run -q --bin check -- --raw --addr …` ([`raw_command`]). Where a
 //! fixed answer could be hard-coded, checks use random inputs ([`crate::rng`]).
 //!
-//! `tests/chNN_*.rs` run the same checks against the reference binaries.
+//! The checker stands alone: a reader may be rewriting a chapter's parser
+//! or codec as an exercise, and a half-written exercise must not break the
+//! grader. So it reads responses with its own strict reader ([`wire`]),
+//! dates with [`date`], WebSocket frames, accept keys and the chat with
+//! [`ws`] and [`json`], and calls no chapter's code.
+//!
+//! `tests/chNN_*.rs` run the same checks against the reference binaries;
+//! `tests/check.rs` runs the checker against a wrong server.
 
 use std::fmt;
 use std::io::{Read, Write};

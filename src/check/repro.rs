@@ -54,7 +54,7 @@ pub fn dump(bytes: &[u8], max: usize) -> String {
 pub fn seconds(d: Duration) -> String {
     // Rounded to the millisecond: `--timeout 0.3` is 299.999… ms as a float.
     let ms = (d.as_secs_f64() * 1000.0).round() as u64;
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else if ms < 1000 {
         format!("{ms} ms")
