@@ -444,11 +444,16 @@ pub fn exchange(t: &Target, request: &[u8]) -> Result<RawResponse, Failure> {
         .map(|m| String::from_utf8_lossy(m).into_owned())
         .unwrap_or_default();
     let mut s = connect(t)?;
-    s.write_all(request).map_err(|e| {
-        Failure::new(format!("could not send the request: {}", io_text(&e, t)))
-            .sent(request)
-            .repro(raw_command(t, request))
-    })?;
+    if let Err(e) = s.write_all(request) {
+        // A server may answer a request it refuses (413, 431) and close
+        // before reading all of it: if an answer came, it is what counts.
+        let _ = s.shutdown(Shutdown::Write);
+        return read_response(&mut s, &method, &mut Vec::new()).map_err(|_| {
+            Failure::new(format!("could not send the request: {}", io_text(&e, t)))
+                .sent(request)
+                .repro(raw_command(t, request))
+        });
+    }
     read_response(&mut s, &method, &mut Vec::new()).map_err(|f| {
         let f = f.sent(request);
         if f.repro.is_none() {
@@ -731,6 +736,63 @@ mod tests {
         assert!(
             s.contains("expected: \"HTTP/1.1 405 …\", \"HTTP/1.1 411 …\" or \"HTTP/1.1 501 …\""),
             "{s}"
+        );
+    }
+
+    /// A one-shot server that writes `answer` in pieces of `piece`
+    /// bytes, then closes; returns a connected client stream.
+    fn answering(answer: &'static [u8], piece: usize) -> TcpStream {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let t = Target::new(l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            s.set_nodelay(true).unwrap();
+            for p in answer.chunks(piece) {
+                if s.write_all(p).is_err() {
+                    return;
+                }
+            }
+        });
+        connect(&t).unwrap()
+    }
+
+    #[test]
+    fn pipelined_responses_of_every_framing_are_read_in_turn() {
+        let answer: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n\
+            HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n\
+            HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc\
+            HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n\
+            HTTP/1.1 200 OK\r\n\r\nuntil close";
+        for piece in [1, 7, answer.len()] {
+            let mut s = answering(answer, piece);
+            let mut pending = Vec::new();
+            let bodies: Vec<Vec<u8>> = (0..4)
+                .map(|_| read_response(&mut s, "GET", &mut pending).unwrap().body)
+                .collect();
+            assert_eq!(
+                bodies,
+                [&b"hello"[..], b"abc", b"", b"until close"],
+                "pieces of {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_short_body_is_a_clear_failure() {
+        let mut s = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 100);
+        let f = read_response(&mut s, "GET", &mut Vec::new()).unwrap_err();
+        assert!(f.summary.contains("after 3 of the 10 body bytes"), "{f}");
+        let mut s = answering(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            100,
+        );
+        let f = read_response(&mut s, "GET", &mut Vec::new()).unwrap_err();
+        assert!(f.summary.contains("before the last chunk"), "{f}");
+        let mut s = answering(b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n", 100);
+        let f = read_response(&mut s, "GET", &mut Vec::new()).unwrap_err();
+        assert!(
+            f.summary.contains("CRLF") && f.first_wrong == Some(15),
+            "{f}"
         );
     }
 

@@ -44,6 +44,11 @@ impl Fields {
             .map(|(_, v)| v.as_str())
     }
 
+    /// How many fields are called `name`.
+    pub fn count(&self, name: &str) -> usize {
+        self.get_all(name).count()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
