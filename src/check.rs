@@ -251,11 +251,16 @@ pub fn nc_command(t: &Target, bytes: &[u8]) -> String {
 /// Connects with the target's timeouts set.
 pub fn connect(t: &Target) -> Result<TcpStream, Failure> {
     let s = TcpStream::connect_timeout(&t.addr, t.timeout).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::ConnectionRefused {
-            Failure::new(io_text(&e, t))
-        } else {
-            Failure::new(format!("cannot connect to {}: {}", t.addr, io_text(&e, t)))
-        }
+        use std::io::ErrorKind::*;
+        Failure::new(match e.kind() {
+            ConnectionRefused => io_text(&e, t),
+            WouldBlock | TimedOut => format!(
+                "cannot connect to {}: no connection within {} (is the server stuck, or its accept queue full?)",
+                t.addr,
+                seconds(t.timeout)
+            ),
+            _ => format!("cannot connect to {}: {}", t.addr, io_text(&e, t)),
+        })
     })?;
     s.set_read_timeout(Some(t.timeout)).ok();
     s.set_write_timeout(Some(t.timeout)).ok();

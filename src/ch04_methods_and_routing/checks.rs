@@ -319,7 +319,14 @@ fn http10_with_chunked_is_answered_then_closed(t: &Target) -> Result<(), Failure
         .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))))?;
     let r = read_response(&mut s, "POST", &mut Vec::new()).map_err(|f| f.sent(req))?;
     if r.head.status >= 500 {
-        return Err(Failure::new("expected an answer, then a close (RFC 9112 §6.1)").got(&r.raw));
+        return Err(Failure::new(format!(
+            "expected an answer, then a close (RFC 9112 §6.1), got {}",
+            r.head.status
+        ))
+        .sent(req)
+        .expected("any status below 500, then the end of the stream")
+        .got(&r.raw)
+        .repro(raw_command(t, req)));
     }
     expect_closed(&mut s, t, req)
 }
