@@ -56,8 +56,9 @@ fn open(t: &Target) -> Result<Conn, Failure> {
     let req = handshake_request(t, &key, "13");
     let head_len = req.len();
     let mut s = connect(t)?;
-    s.write_all(&req)
-        .map_err(|e| Failure::new(format!("could not send the handshake: {e}")).sent(&req))?;
+    s.write_all(&req).map_err(|e| {
+        Failure::new(format!("could not send the handshake: {}", io_text(&e, t))).sent(&req)
+    })?;
     let mut pending = Vec::new();
     let resp = read_response(&mut s, "GET", &mut pending).map_err(|f| f.sent(&req[..head_len]))?;
     let fail = |what: String| {
@@ -102,9 +103,10 @@ impl Conn {
 
     fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         self.sent.extend_from_slice(&bytes[..bytes.len().min(4096)]);
-        self.s
-            .write_all(bytes)
-            .map_err(|e| Failure::new(format!("could not send a frame: {e}")).sent(&self.sent))
+        self.s.write_all(bytes).map_err(|e| {
+            let why = io_text(&e, &Target::of(&self.s));
+            Failure::new(format!("could not send a frame: {why}")).sent(&self.sent)
+        })
     }
 
     fn send(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<(), Failure> {
