@@ -283,6 +283,9 @@ pub struct RawResponse {
 /// Largest body a check reads into memory.
 pub const MAX_CHECK_BODY: u64 = 64 * 1024 * 1024;
 
+/// Most 1xx interim responses (`100 Continue`) read before a final one.
+pub const MAX_INTERIM: usize = 16;
+
 /// Reads once more from `stream` into `buf`; `Ok(0)` at end of stream.
 fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<usize> {
     let mut chunk = [0u8; 16 * 1024];
@@ -303,9 +306,17 @@ fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<usize
 /// Reads one response head (skipping 1xx interim responses but 101):
 /// the head, how many bytes of `buf` it used.
 fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(Head, usize), Failure> {
+    let mut interim = 0;
     loop {
         match wire::parse_head(buf) {
             Ok(Some((h, n))) if (100..200).contains(&h.status) && h.status != 101 => {
+                interim += 1;
+                if interim > MAX_INTERIM {
+                    return Err(Failure::new(format!(
+                        "more than {MAX_INTERIM} interim (1xx) responses and no final one"
+                    ))
+                    .got(&buf[..n]));
+                }
                 buf.drain(..n);
                 continue;
             }
@@ -375,6 +386,11 @@ fn read_body(
                 rest.drain(..used);
                 if decoder.is_done() {
                     return Ok(body);
+                }
+                // Chunk sizes, extensions and trailers count too: a server
+                // that sends endless trailer lines is stopped here.
+                if decoder.consumed() as u64 > 2 * MAX_CHECK_BODY {
+                    return Err((format!("a chunked body over {MAX_CHECK_BODY} bytes"), body));
                 }
             }
             Framing::Close if rest.len() as u64 > MAX_CHECK_BODY => {

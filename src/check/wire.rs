@@ -315,6 +315,11 @@ enum ChunkState {
 }
 
 impl Chunked {
+    /// How many bytes of the coding (sizes, data, trailers) were used.
+    pub fn consumed(&self) -> usize {
+        self.seen
+    }
+
     /// Whether the last chunk and the trailer section have been read.
     pub fn is_done(&self) -> bool {
         self.state == ChunkState::Done

@@ -20,6 +20,10 @@ pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Largest frame or message the checker accepts from a server.
 pub const MAX_MESSAGE: u64 = 16 * 1024 * 1024;
 
+/// Most frames [`WebSocket::read_message`] reads while waiting for one
+/// whole message: a server that only pings cannot keep a check waiting.
+pub const MAX_FRAMES_PER_MESSAGE: usize = 10_000;
+
 /// `base64(SHA-1(key + GUID))` (RFC 6455 §4.2.2, step 5.4).
 pub fn accept_key(key: &str) -> String {
     let digest = Sha1::new()
@@ -384,7 +388,7 @@ impl WebSocket {
     /// The next whole message: `Ok(None)` once the server has closed
     /// (its close frame is in [`WebSocket::peer_close`]).
     pub fn read_message(&mut self) -> Result<Option<Message>, Failure> {
-        loop {
+        for _ in 0..MAX_FRAMES_PER_MESSAGE {
             let Some(f) = self.next_frame()? else {
                 return Ok(None);
             };
@@ -441,6 +445,9 @@ impl WebSocket {
                 (_, bytes) => Ok(Some(Message::Binary(bytes))),
             };
         }
+        Err(Failure::new(format!(
+            "{MAX_FRAMES_PER_MESSAGE} frames (pings, pongs, fragments) and no whole message"
+        )))
     }
 }
 
