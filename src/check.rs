@@ -687,6 +687,14 @@ pub fn chapter(name: &str) -> Option<Vec<Check>> {
     })
 }
 
+/// The chapters (`ch01` …) that have a check called `name`.
+pub fn chapters_with(name: &str) -> Vec<String> {
+    (1..=20)
+        .map(|n| format!("ch{n:02}"))
+        .filter(|ch| chapter(ch).is_some_and(|cs| cs.iter().any(|c| c.name == name)))
+        .collect()
+}
+
 /// Runs chapter `name`'s checks against `addr` and panics with the report if
 /// any fails: what `tests/chNN_*.rs` call.
 pub fn assert_chapter_passes(name: &str, addr: SocketAddr) {

@@ -200,6 +200,12 @@ fn only_runs_one_check_and_refuses_unknown_names() {
     let report = text(&out);
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert!(report.contains("1 passed, 0 failed"), "{report}");
+    // The chapter may be left out when only one has the check.
+    let out = check(&["--addr", &addr, "--only", "root_says_hello_world"]);
+    assert!(text(&out).contains("checking ch02"), "{}", text(&out));
+    let out = check(&["--only", "oversized_body_gets_413"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ch02, ch04: name the chapter"));
     let out = check(&["ch02", "--only", "no_such_check"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no check called `no_such_check`"));

@@ -18,10 +18,12 @@ fn main() {
          Work one check at a time with --only NAME (the names are in --list),\n\
          or stage by stage with --stage N: the first N checks in order, stopping\n\
          at the first failure.",
-        "CHAPTER [--addr HOST:PORT] [--list | --only NAME | --stage N] [--timeout SECS]\n       \
+        "[CHAPTER] [--addr HOST:PORT] [--list | --only NAME | --stage N] [--timeout SECS]\n       \
          check --raw [--addr HOST:PORT] [--timeout SECS] < REQUEST",
     );
-    args.describe("CHAPTER              ch01 … ch09");
+    args.describe(
+        "CHAPTER              ch01 … ch09 (optional with --only, if one chapter has NAME)",
+    );
     args.describe("--addr HOST:PORT     the server to check (default 127.0.0.1:8888)");
     args.describe("--list               list the chapter's checks without running them");
     args.describe("--only NAME          run only the check called NAME");
@@ -44,7 +46,19 @@ fn main() {
     let list = args.flag("--list");
     let only: Option<String> = args.value("--only");
     let stage: Option<usize> = args.parsed_opt("--stage");
-    let chapter = args.positional("CHAPTER (ch01 … ch09)");
+    // `--only NAME` alone finds the chapter, if only one has that check.
+    let chapter = match (args.next_positional(), &only) {
+        (Some(c), _) => c,
+        (None, Some(name)) => match check::chapters_with(name).as_slice() {
+            [one] => one.clone(),
+            [] => args.fail(format!("no chapter has a check called `{name}`")),
+            many => args.fail(format!(
+                "`{name}` is a check of {}: name the chapter",
+                many.join(", ")
+            )),
+        },
+        (None, None) => args.positional("CHAPTER (ch01 … ch09)"),
+    };
     let Some(mut checks) = check::chapter(&chapter) else {
         args.fail(format!(
             "unknown chapter `{chapter}` (expected ch01 … ch09)"
