@@ -12,8 +12,9 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use super::tcp_echo;
-use crate::check::{Check, Failure, Target, check, connect, first_difference, nc_command};
+use crate::check::{
+    Check, Failure, Target, check, connect, first_difference, io_text, raw_command, seconds,
+};
 use crate::rng::Rng;
 
 /// The checks, in the order a reader's server usually starts passing them.
@@ -56,11 +57,46 @@ fn payload(rng: &mut Rng, n: usize) -> Vec<u8> {
     p
 }
 
+/// Writes `data` on one thread while reading the echo on this one (a
+/// server that echoes as it reads would otherwise deadlock against a
+/// client that writes everything first); returns what came back, and the
+/// error that cut it short, if any. The checker's own loop: the chapter's
+/// echo client may be a reader's exercise.
+fn roundtrip(s: &TcpStream, data: &[u8]) -> (Vec<u8>, Option<std::io::Error>) {
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| (&*s).write_all(data));
+        let mut got = Vec::with_capacity(data.len());
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut error = None;
+        while got.len() < data.len() {
+            let want = (data.len() - got.len()).min(buf.len());
+            match (&*s).read(&mut buf[..want]) {
+                Ok(0) => {
+                    error = Some(std::io::ErrorKind::UnexpectedEof.into());
+                    break;
+                }
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        if error.is_some() {
+            // Unblock a writer stuck on a full buffer.
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        let written = writer.join().unwrap_or(Ok(()));
+        (got, error.or(written.err()))
+    })
+}
+
 /// Sends `data` on `s` and checks that exactly it comes back.
 fn expect_echo(t: &Target, s: &TcpStream, data: &[u8], what: &str) -> Result<(), Failure> {
-    match tcp_echo::roundtrip(s, data) {
-        Ok((got, _)) if got == data => Ok(()),
-        Ok((got, _)) => {
+    match roundtrip(s, data) {
+        (got, None) if got == data => Ok(()),
+        (got, None) => {
             let at = first_difference(data, &got).unwrap_or(0);
             Err(Failure::mismatch(
                 format!("{what}: the echo differs from what was sent at byte {at}"),
@@ -68,20 +104,23 @@ fn expect_echo(t: &Target, s: &TcpStream, data: &[u8], what: &str) -> Result<(),
                 &got,
             )
             .sent(data)
-            .repro(nc_command(t, b"hello\n")))
+            .repro(raw_command(t, b"hello\n")))
         }
-        Err(e) => Err(Failure::new(format!(
-            "{what}: sent {} bytes, did not get them all back: {}",
+        (got, Some(e)) => Err(Failure::new(format!(
+            "{what}: sent {} bytes, got {} back: {}",
             data.len(),
-            if tcp_echo::is_timeout(&e) {
-                format!("nothing more came within {:?}", t.timeout)
-            } else {
-                e.to_string()
+            got.len(),
+            match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut =>
+                    format!("nothing more came within {}", seconds(t.timeout)),
+                std::io::ErrorKind::UnexpectedEof =>
+                    "the server closed the connection before echoing everything".into(),
+                _ => io_text(&e, t),
             }
         ))
         .sent(data)
         .expected(format!("the same {} bytes back", data.len()))
-        .repro(nc_command(t, b"hello\n"))),
+        .repro(raw_command(t, b"hello\n"))),
     }
 }
 
@@ -109,7 +148,7 @@ fn echoes_bytes_sent_in_pieces(t: &Target) -> Result<(), Failure> {
     let b = rng.range(a + 1, 400);
     for piece in [&data[..a], &data[a..b], &data[b..]] {
         s.write_all(piece)
-            .map_err(|e| Failure::new(format!("could not send: {e}")).sent(piece))?;
+            .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))).sent(piece))?;
         s.flush().ok();
     }
     let mut got = vec![0u8; data.len()];
@@ -117,13 +156,14 @@ fn echoes_bytes_sent_in_pieces(t: &Target) -> Result<(), Failure> {
         Ok(()) if got == data => Ok(()),
         Ok(()) => Err(Failure::mismatch("the echo differs", &data, &got).sent(&data)),
         Err(e) => Err(Failure::new(format!(
-            "sent {} bytes in 3 writes ({a}, {}, {}), did not get them all back: {e}",
+            "sent {} bytes in 3 writes ({a}, {}, {}), did not get them all back: {}",
             data.len(),
             b - a,
-            data.len() - b
+            data.len() - b,
+            io_text(&e, t)
         ))
         .sent(&data)
-        .repro(nc_command(t, b"hello\n"))),
+        .repro(raw_command(t, b"hello\n"))),
     }
 }
 
@@ -133,9 +173,9 @@ fn closes_after_client_half_close(t: &Target) -> Result<(), Failure> {
     let n = rng.range(1, 3000);
     let data = payload(&mut rng, n);
     s.write_all(&data)
-        .map_err(|e| Failure::new(format!("could not send: {e}")).sent(&data))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))).sent(&data))?;
     s.shutdown(Shutdown::Write)
-        .map_err(|e| Failure::new(format!("shutdown(Write) failed: {e}")))?;
+        .map_err(|e| Failure::new(format!("shutdown(Write) failed: {}", io_text(&e, t))))?;
     let mut got = Vec::new();
     match s.read_to_end(&mut got) {
         Ok(_) if got == data => Ok(()),
@@ -144,19 +184,21 @@ fn closes_after_client_half_close(t: &Target) -> Result<(), Failure> {
             &data,
             &got,
         )
-        .sent(&data)),
+        .sent(&data)
+        .repro(raw_command(t, b"hello"))),
         Err(e) => Err(Failure::new(format!(
             "the server did not close its side after the client shut down its own \
-             (read returned 0 on the server, which should then close): {e}"
+             (read returned 0 on the server, which should then close): {}",
+            match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut =>
+                    format!("no end of stream within {}", seconds(t.timeout)),
+                _ => io_text(&e, t),
+            }
         ))
         .sent(&data)
         .got(&got)
         .expected("the echo, then end of stream")
-        .repro(format!(
-            "printf 'hello' | nc -N {} {}",
-            t.addr.ip(),
-            t.addr.port()
-        ))),
+        .repro(raw_command(t, b"hello"))),
     }
 }
 

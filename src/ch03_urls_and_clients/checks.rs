@@ -1,5 +1,5 @@
-//! Chapter 3's checks: what a server must do with URLs, and whether the
-//! book's client can read its responses.
+//! Chapter 3's checks: what a server must do with URLs, and whether a
+//! strict client can read its responses.
 //!
 //! ```text
 //! cargo run --bin check -- ch03 --addr 127.0.0.1:8888
@@ -13,19 +13,18 @@
 //! the query split off, percent-escapes tolerated), and it frames responses
 //! so that a strict client finds the end of every body.
 
-use super::client::{self, Config, Request};
-use crate::check::{Check, Failure, Target, check, exchange, expect_status, nc_command};
+use crate::check::{Check, Failure, Target, check, exchange, expect_status, raw_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
     vec![
         check!(
-            book_client_reads_the_root,
-            "the chapter's client fetches / and finds the end of the body where the framing says"
+            strict_client_reads_the_root,
+            "a strict client fetches / on a kept-alive connection and finds the end of the body where the framing says"
         ),
         check!(
-            book_client_reads_an_error_page,
-            "the chapter's client reads a 404 for a random path, body framed like any other"
+            strict_client_reads_an_error_page,
+            "a strict client reads a 404 for a random path, body framed like any other"
         ),
         check!(
             absolute_form_is_case_insensitive,
@@ -48,46 +47,31 @@ fn root_body(t: &Target) -> Result<Vec<u8>, Failure> {
     Ok(r.body)
 }
 
-/// Fetches `path` with the chapter's client, redirects off, and reads the
-/// whole body: a framing error (a short body, a bad chunk) fails here.
-fn fetch_with_book_client(t: &Target, path: &str) -> Result<(u16, Vec<u8>), Failure> {
-    let url = t.url(path);
-    let cfg = Config {
-        connect_timeout: t.timeout,
-        read_timeout: t.timeout,
-        max_redirects: 0,
-        ..Config::default()
-    };
-    let repro = format!("cargo run --bin ch03_get -- --include --trace {url}");
-    let req = Request::parse("GET", &url).map_err(|e| Failure::new(e.to_string()))?;
-    let resp =
-        client::request(req, &cfg).map_err(|e| Failure::new(e.to_string()).repro(repro.clone()))?;
-    let status = resp.status();
-    let kind = resp.body_kind();
-    let body = resp.into_bytes().map_err(|e| {
-        Failure::new(format!("reading the body ({kind:?}): {e}")).repro(repro.clone())
-    })?;
-    Ok((status, body))
+/// Fetches `path` on a connection left open (no `Connection: close`),
+/// with the checker's strict reader: a body whose end only a close could
+/// mark, a short body or a bad chunk fails here, with the bytes to show.
+fn fetch_strictly(t: &Target, path: &str) -> Result<(u16, Vec<u8>), Failure> {
+    let sent = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", t.authority());
+    let r = exchange(t, sent.as_bytes())?;
+    Ok((r.head.status, r.body))
 }
 
-fn book_client_reads_the_root(t: &Target) -> Result<(), Failure> {
-    let repro = format!("cargo run --bin ch03_get -- --include {}", t.url("/"));
-    match fetch_with_book_client(t, "/")? {
+fn strict_client_reads_the_root(t: &Target) -> Result<(), Failure> {
+    let repro = format!("curl -v {}", t.url("/"));
+    match fetch_strictly(t, "/")? {
         (200, body) if !body.is_empty() => Ok(()),
         (200, _) => Err(Failure::new("GET / came back with an empty body").repro(repro)),
         (status, _) => Err(Failure::new(format!("expected 200, got {status}")).repro(repro)),
     }
 }
 
-fn book_client_reads_an_error_page(t: &Target) -> Result<(), Failure> {
+fn strict_client_reads_an_error_page(t: &Target) -> Result<(), Failure> {
     let path = format!("/{}", Rng::new().word(10));
-    match fetch_with_book_client(t, &path)? {
+    match fetch_strictly(t, &path)? {
         (404, _) => Ok(()),
         (status, _) => Err(
-            Failure::new(format!("expected 404 for {path}, got {status}")).repro(format!(
-                "cargo run --bin ch03_get -- --include {}",
-                t.url(&path)
-            )),
+            Failure::new(format!("expected 404 for {path}, got {status}"))
+                .repro(format!("curl -v {}", t.url(&path))),
         ),
     }
 }
@@ -105,7 +89,7 @@ fn absolute_form_is_case_insensitive(t: &Target) -> Result<(), Failure> {
         return Err(
             Failure::mismatch("a different body than GET /", &want, &r.body)
                 .sent(sent.as_bytes())
-                .repro(nc_command(t, sent.as_bytes())),
+                .repro(raw_command(t, sent.as_bytes())),
         );
     }
     Ok(())

@@ -5,15 +5,21 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use crate::check::date::{EXAMPLE, parse_imf_fixdate};
 use crate::check::{
-    Check, Failure, RawResponse, Target, check, connect, exchange, expect_status, nc_command,
-    read_response,
+    Check, Failure, RawResponse, Target, check, connect, exchange, expect_status, io_text,
+    raw_command, read_response, seconds,
 };
 use crate::rng::Rng;
 
 /// `curl` spelling of a simple request, for failure reports.
 fn curl(t: &Target, args: &str, path: &str) -> String {
-    format!("curl -si {args} {}", t.url(path))
+    let args = if args.is_empty() {
+        String::new()
+    } else {
+        format!("{args} ")
+    };
+    format!("curl -si {args}{}", t.url(path))
 }
 
 /// Sends `req` on a new connection, expects `status`.
@@ -34,13 +40,18 @@ pub fn expect_closed(s: &mut TcpStream, t: &Target, sent: &[u8]) -> Result<(), F
             Failure::new("expected the connection to close, got more bytes")
                 .sent(sent)
                 .got(&b[..n])
-                .repro(nc_command(t, sent)),
+                .repro(raw_command(t, sent)),
         ),
-        Err(e) => Err(
-            Failure::new(format!("expected the connection to close: {e}"))
-                .sent(sent)
-                .repro(nc_command(t, sent)),
-        ),
+        Err(e) => Err(Failure::new(format!(
+            "expected the connection to close: {}",
+            match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut =>
+                    format!("no end of stream within {}", seconds(t.timeout)),
+                _ => io_text(&e, t),
+            }
+        ))
+        .sent(sent)
+        .repro(raw_command(t, sent))),
     }
 }
 
@@ -48,7 +59,7 @@ pub fn expect_closed(s: &mut TcpStream, t: &Target, sent: &[u8]) -> Result<(), F
 pub fn expect_and_close(t: &Target, req: &[u8], status: u16) -> Result<(), Failure> {
     let mut s = connect(t)?;
     s.write_all(req)
-        .map_err(|e| Failure::new(format!("send: {e}")).sent(req))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))).sent(req))?;
     let method =
         String::from_utf8_lossy(req.split(|&b| b == b' ').next().unwrap_or(b"")).into_owned();
     let r = read_response(&mut s, &method, &mut Vec::new()).map_err(|f| f.sent(req))?;
@@ -62,7 +73,7 @@ fn body_is(r: &RawResponse, want: &[u8], sent: &[u8], t: &Target) -> Result<(), 
     }
     Err(Failure::mismatch("wrong body", want, &r.body)
         .sent(sent)
-        .repro(nc_command(t, sent)))
+        .repro(raw_command(t, sent)))
 }
 
 fn header_is(
@@ -78,7 +89,7 @@ fn header_is(
             Failure::new(format!("expected `{name}: {want}`, got {other:?}"))
                 .sent(sent)
                 .got(&r.raw)
-                .repro(nc_command(t, sent)),
+                .repro(raw_command(t, sent)),
         ),
     }
 }
@@ -99,19 +110,16 @@ fn every_response_has_a_date(t: &Target) -> Result<(), Failure> {
         format!("GET /no-such-page HTTP/1.1\r\nHost: {}\r\n\r\n", host(t)),
     ] {
         let r = exchange(t, req.as_bytes())?;
-        let ok = r
-            .head
-            .headers
-            .get("date")
-            .and_then(crate::ch02_http_by_hand::date::parse_http_date)
-            .is_some();
-        if !ok {
-            return Err(Failure::new(
-                "no valid Date field (RFC 9110 §6.6.1: an origin server MUST send one)",
-            )
+        let date = r.head.headers.get("date");
+        if date.and_then(parse_imf_fixdate).is_none() {
+            return Err(Failure::new(match date {
+                None => "no Date field (RFC 9110 §6.6.1: an origin server MUST send one)".into(),
+                Some(d) => format!("Date `{d}` is not an IMF-fixdate (RFC 9110 §5.6.7)"),
+            })
+            .expected(format!("a Date like `{EXAMPLE}`"))
             .sent(req.as_bytes())
             .got(&r.raw)
-            .repro(nc_command(t, req.as_bytes())));
+            .repro(raw_command(t, req.as_bytes())));
         }
     }
     Ok(())
@@ -126,7 +134,7 @@ fn head_gets_get_fields_without_a_body(t: &Target) -> Result<(), Failure> {
     let mut s = connect(t)?;
     let both = [head.as_bytes(), get.as_bytes()].concat();
     s.write_all(&both)
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))))?;
     let mut pending = Vec::new();
     let h = read_response(&mut s, "HEAD", &mut pending).map_err(|f| f.sent(&both))?;
     expect_status(&h, 200, &both, t)?;
@@ -156,8 +164,9 @@ fn keep_alive_serves_several_requests_on_one_connection(t: &Target) -> Result<()
     for i in 0..3 {
         s.write_all(req.as_bytes()).map_err(|e| {
             Failure::new(format!(
-                "request {} on the same connection could not be sent: {e} (GET does not close the connection)",
-                i + 1
+                "request {} on the same connection could not be sent: {} (GET does not close the connection)",
+                i + 1,
+                io_text(&e, t)
             ))
         })?;
         let r = read_response(&mut s, "GET", &mut Vec::new()).map_err(|f| {
@@ -179,7 +188,7 @@ fn http10_closes_unless_keep_alive(t: &Target) -> Result<(), Failure> {
     let mut s = connect(t)?;
     for _ in 0..2 {
         s.write_all(req)
-            .map_err(|e| Failure::new(format!("send: {e}")))?;
+            .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))))?;
         let r = read_response(&mut s, "GET", &mut Vec::new()).map_err(|f| {
             Failure::new(format!(
                 "HTTP/1.0 with Connection: keep-alive must stay open: {}",
@@ -223,7 +232,7 @@ fn expect_100_continue_is_answered_before_the_body(t: &Target) -> Result<(), Fai
     );
     let mut s = connect(t)?;
     s.write_all(head.as_bytes())
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))))?;
     let mut got = Vec::new();
     let mut b = [0u8; 256];
     while !got.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -245,11 +254,15 @@ fn expect_100_continue_is_answered_before_the_body(t: &Target) -> Result<(), Fai
     if !got.starts_with(b"HTTP/1.1 100") {
         return Err(
             Failure::mismatch("expected 100 Continue first", b"HTTP/1.1 100", &got)
-                .sent(head.as_bytes()),
+                .sent(head.as_bytes())
+                .repro(format!(
+                    "curl -si -H 'Expect: 100-continue' -d hello {}",
+                    t.url("/echo")
+                )),
         );
     }
     s.write_all(b"hello")
-        .map_err(|e| Failure::new(format!("send body: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send the body: {}", io_text(&e, t))))?;
     let r = read_response(&mut s, "POST", &mut Vec::new())?;
     expect_status(&r, 200, head.as_bytes(), t)?;
     body_is(&r, b"hello", head.as_bytes(), t)
@@ -303,10 +316,17 @@ fn http10_with_chunked_is_answered_then_closed(t: &Target) -> Result<(), Failure
     let req = b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
     let mut s = connect(t)?;
     s.write_all(req)
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", io_text(&e, t))))?;
     let r = read_response(&mut s, "POST", &mut Vec::new()).map_err(|f| f.sent(req))?;
     if r.head.status >= 500 {
-        return Err(Failure::new("expected an answer, then a close (RFC 9112 §6.1)").got(&r.raw));
+        return Err(Failure::new(format!(
+            "expected an answer, then a close (RFC 9112 §6.1), got {}",
+            r.head.status
+        ))
+        .sent(req)
+        .expected("any status below 500, then the end of the stream")
+        .got(&r.raw)
+        .repro(raw_command(t, req)));
     }
     expect_closed(&mut s, t, req)
 }

@@ -30,7 +30,7 @@ fn pipelined_requests_are_answered_in_order(t: &Target) -> Result<(), Failure> {
         .collect();
     let mut s = connect(t)?;
     s.write_all(all.as_bytes())
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", crate::check::io_text(&e, t))))?;
     let mut pending = Vec::new();
     for (i, want) in bodies.iter().enumerate() {
         let r = read_response(&mut s, "POST", &mut pending).map_err(|f| {
@@ -60,7 +60,7 @@ fn a_stalled_client_does_not_block_others(t: &Target) -> Result<(), Failure> {
     let mut stalled = connect(t)?;
     stalled
         .write_all(b"GET /hello HTTP/1.1\r\nHo")
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", crate::check::io_text(&e, t))))?;
     let mut idle = connect(t)?;
     let _ = idle.flush();
     let req = format!("GET /hello HTTP/1.1\r\nHost: {}\r\n\r\n", t.authority());
@@ -84,8 +84,9 @@ fn concurrent_clients_are_all_served(t: &Target) -> Result<(), Failure> {
                 for j in 0..3 {
                     let body = format!("client {i} request {j}");
                     let req = echo_request(&t.authority(), &body, false);
-                    s.write_all(req.as_bytes())
-                        .map_err(|e| Failure::new(format!("send: {e}")))?;
+                    s.write_all(req.as_bytes()).map_err(|e| {
+                        Failure::new(format!("could not send: {}", crate::check::io_text(&e, &t)))
+                    })?;
                     let r = read_response(&mut s, "POST", &mut Vec::new())?;
                     if r.body != body.as_bytes() {
                         return Err(Failure::mismatch("wrong echo", body.as_bytes(), &r.body));
@@ -121,7 +122,7 @@ fn truncated_request_is_not_served(t: &Target) -> Result<(), Failure> {
     let req = format!("GET /hello HTTP/1.1\r\nHost: {}\r\n", t.authority());
     let mut s = connect(t)?;
     s.write_all(req.as_bytes())
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", crate::check::io_text(&e, t))))?;
     let _ = s.shutdown(Shutdown::Write);
     match read_response(&mut s, "GET", &mut Vec::new()) {
         Ok(r) if r.head.status == 200 => Err(Failure::new(
@@ -129,7 +130,8 @@ fn truncated_request_is_not_served(t: &Target) -> Result<(), Failure> {
         )
         .sent(req.as_bytes())
         .got(&r.raw)),
-        Ok(r) => expect_status(&r, 400, req.as_bytes(), t),
+        Ok(r) => expect_status(&r, 400, req.as_bytes(), t)
+            .map_err(|f| f.expected("\"HTTP/1.1 400 …\", or the connection closed with no answer")),
         Err(_) => Ok(()), // closing without an answer is acceptable too
     }
 }
@@ -146,6 +148,7 @@ fn oversized_heads_get_431_and_414(t: &Target) -> Result<(), Failure> {
             "a 64 KiB header field should get 431 (or 400), got {}",
             r.head.status
         ))
+        .expected("\"HTTP/1.1 431 …\" or \"HTTP/1.1 400 …\"")
         .got(&r.raw));
     }
     let long = format!(
@@ -169,7 +172,7 @@ fn idle_connection_is_closed_after_an_answer_with_close(t: &Target) -> Result<()
     );
     let mut s = connect(t)?;
     s.write_all(req.as_bytes())
-        .map_err(|e| Failure::new(format!("send: {e}")))?;
+        .map_err(|e| Failure::new(format!("could not send: {}", crate::check::io_text(&e, t))))?;
     let r = read_response(&mut s, "POST", &mut Vec::new())?;
     expect_status(&r, 200, req.as_bytes(), t)?;
     expect_closed(&mut s, t, req.as_bytes())

@@ -16,7 +16,7 @@
 //! predict are random on every run.
 
 use crate::check::{
-    Check, Failure, RawResponse, Target, check, exchange, expect_status, get, nc_command,
+    Check, Failure, RawResponse, Target, check, exchange, expect_status, get, raw_command,
 };
 use crate::rng::Rng;
 
@@ -109,7 +109,7 @@ fn need_field<'a>(
         Failure::new(format!("the response has no {name} field"))
             .sent(req)
             .got(&r.raw)
-            .repro(nc_command(t, req))
+            .repro(raw_command(t, req))
     })
 }
 
@@ -190,7 +190,7 @@ fn head_has_the_length_but_no_body(t: &Target) -> Result<(), Failure> {
             Failure::new("HEAD should answer 200 with Content-Length: 1024")
                 .sent(&req)
                 .got(&r)
-                .repro(nc_command(t, &req)),
+                .repro(raw_command(t, &req)),
         );
     }
     if r.len() > end {
@@ -201,7 +201,7 @@ fn head_has_the_length_but_no_body(t: &Target) -> Result<(), Failure> {
         .sent(&req)
         .got(&r)
         .at(end)
-        .repro(nc_command(t, &req)));
+        .repro(raw_command(t, &req)));
     }
     Ok(())
 }
@@ -273,6 +273,7 @@ fn escape_attempts_are_refused(t: &Target) -> Result<(), Failure> {
                 "`{path}` answered {} (expected 400, 403 or 404, and no file from outside the root)",
                 r.head.status
             ))
+            .expected("\"HTTP/1.1 400 …\", \"HTTP/1.1 403 …\" or \"HTTP/1.1 404 …\", with no file from outside the root")
             .sent(&req)
             .got(&r.raw)
             .repro(format!("curl -si --path-as-is '{}'", t.url(path))));

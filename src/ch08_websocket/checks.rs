@@ -10,10 +10,8 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 
-use super::accept::{accept_key, new_key};
-use super::close;
-use super::frame::{self, Decoded, Frame, OpCode, Role};
-use crate::check::{Check, Failure, Target, check, connect, nc_command, read_response};
+use crate::check::ws::{self as frame, Decoded, Frame, OpCode, Role, accept_key, close, new_key};
+use crate::check::{Check, Failure, Target, check, connect, io_text, nc_command, read_response};
 use crate::rng::Rng;
 
 /// A raw connection after a successful handshake.
@@ -33,11 +31,21 @@ fn handshake_request(t: &Target, key: &str, version: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn client_hint(t: &Target) -> String {
-    format!(
-        "cargo run --bin ch08_ws_client -- ws://{}/ --trace",
-        t.authority()
-    )
+/// A `try:` line that replays a handshake and then `frames` (as sent,
+/// masked) and prints the server's raw answer: the 101, then its frames.
+fn replay(t: &Target, frames: &[u8]) -> String {
+    let mut bytes = handshake_request(t, &new_key(&mut Rng::new()), "13");
+    bytes.extend_from_slice(frames);
+    nc_command(t, &bytes)
+}
+
+/// Adds [`replay`] to a failure that has no `try:` line yet.
+fn with_replay(f: Failure, t: &Target, frames: &[u8]) -> Failure {
+    if f.repro.is_some() {
+        f
+    } else {
+        f.repro(replay(t, frames))
+    }
 }
 
 /// Opens a WebSocket on `/` and checks the 101. (A client must wait for
@@ -48,8 +56,9 @@ fn open(t: &Target) -> Result<Conn, Failure> {
     let req = handshake_request(t, &key, "13");
     let head_len = req.len();
     let mut s = connect(t)?;
-    s.write_all(&req)
-        .map_err(|e| Failure::new(format!("could not send the handshake: {e}")).sent(&req))?;
+    s.write_all(&req).map_err(|e| {
+        Failure::new(format!("could not send the handshake: {}", io_text(&e, t))).sent(&req)
+    })?;
     let mut pending = Vec::new();
     let resp = read_response(&mut s, "GET", &mut pending).map_err(|f| f.sent(&req[..head_len]))?;
     let fail = |what: String| {
@@ -94,9 +103,10 @@ impl Conn {
 
     fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         self.sent.extend_from_slice(&bytes[..bytes.len().min(4096)]);
-        self.s
-            .write_all(bytes)
-            .map_err(|e| Failure::new(format!("could not send a frame: {e}")).sent(&self.sent))
+        self.s.write_all(bytes).map_err(|e| {
+            let why = io_text(&e, &Target::of(&self.s));
+            Failure::new(format!("could not send a frame: {why}")).sent(&self.sent)
+        })
     }
 
     fn send(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<(), Failure> {
@@ -136,9 +146,12 @@ impl Conn {
                     return Ok(None);
                 }
                 Err(e) => {
-                    return Err(Failure::new(format!("no frame from the server: {e}"))
-                        .sent(&self.sent)
-                        .got(&self.buf));
+                    return Err(Failure::new(format!(
+                        "no frame from the server: {}",
+                        io_text(&e, &Target::of(&self.s))
+                    ))
+                    .sent(&self.sent)
+                    .got(&self.buf));
                 }
             }
         }
@@ -177,8 +190,8 @@ impl Conn {
                 opcode.name(),
                 got.len()
             ))
-            .sent(&self.sent[..self.sent.len().min(64)])
-            .got(&got[..got.len().min(256)])
+            .sent(&self.sent)
+            .got(&got)
             .at(at));
         }
         Ok(())
@@ -387,6 +400,7 @@ fn fails_with(
         c.send(*fin, *op, p)?;
     }
     c.expect_close(code, why)
+        .map_err(|f| with_replay(f, t, &c.sent))
 }
 
 fn invalid_utf8_gets_1007(t: &Target) -> Result<(), Failure> {
@@ -431,6 +445,7 @@ fn raw_fails_with(t: &Target, code: u16, why: &str, bytes: &[u8]) -> Result<(), 
     let mut c = open(t)?;
     c.send_raw(bytes)?;
     c.expect_close(code, why)
+        .map_err(|f| with_replay(f, t, &c.sent))
 }
 
 fn unmasked_frame_gets_1002(t: &Target) -> Result<(), Failure> {
@@ -559,10 +574,7 @@ fn http_after_the_handshake_gets_1002(t: &Target) -> Result<(), Failure> {
         "an HTTP request where a frame belongs",
         garbage.as_bytes(),
     )
-    .map_err(|f| {
-        let hint = client_hint(t);
-        f.repro(hint)
-    })
+    .map_err(|f| f.repro(replay(t, garbage.as_bytes())))
 }
 
 /// Every check of the chapter, in the order of the RFC.

@@ -1,12 +1,14 @@
 //! The capstone's checks: what `cargo run --bin check -- ch09 --addr …`
 //! runs against the `wirebook` binary, or against a server the reader
 //! wrote (in any language) that speaks the same routes and chat protocol.
+//!
+//! The chat checks speak WebSocket and JSON with the checker's own client
+//! ([`crate::check::ws`], [`crate::check::json`]), not chapter 8's and 9's:
+//! a reader may be rewriting those as exercises.
 
-use super::json::{self, Value};
-use super::protocol::ClientMessage;
-use crate::ch08_websocket::client::connect_with;
-use crate::ch08_websocket::{Config, Message, WebSocket};
-use crate::check::{Check, Failure, Target, check, exchange, expect_status, get, nc_command};
+use crate::check::json::{self, Value};
+use crate::check::ws::{Message, WebSocket, connect_to};
+use crate::check::{Check, Failure, Target, check, exchange, expect_status, get, raw_command};
 use crate::rng::Rng;
 
 pub fn all() -> Vec<Check> {
@@ -78,9 +80,8 @@ fn echo_returns_the_body_verbatim(t: &Target) -> Result<(), Failure> {
     let r = exchange(t, &req)?;
     expect_status(&r, 200, &req, t)?;
     if r.body != body {
-        return Err(
-            Failure::mismatch("the echoed body differs", &body, &r.body).repro(nc_command(t, &req))
-        );
+        return Err(Failure::mismatch("the echoed body differs", &body, &r.body)
+            .repro(raw_command(t, &req)));
     }
     Ok(())
 }
@@ -102,27 +103,105 @@ fn chat_page_is_served(t: &Target) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A chat client for checks: connected, joined, with its welcome read.
-pub struct ChatClient {
-    pub ws: WebSocket,
+/// What a chat client needs of a WebSocket: send a text, read the next
+/// text. The checks use the checker's own client ([`Chat`]); the chapter's
+/// tests use chapter 8's ([`ChatClient::join`]), whose API they also need.
+pub trait ChatSocket {
+    fn chat_send(&self, text: &str) -> Result<(), Failure>;
+    /// The next text message; anything else is a failure, said in words.
+    fn next_text(&mut self) -> Result<String, Failure>;
+}
+
+impl ChatSocket for WebSocket {
+    fn chat_send(&self, text: &str) -> Result<(), Failure> {
+        self.send_text(text)
+    }
+
+    fn next_text(&mut self) -> Result<String, Failure> {
+        match self.read_message() {
+            Ok(Some(Message::Text(t))) => Ok(t),
+            Ok(Some(Message::Binary(b))) => {
+                Err(Failure::new("the server sent a binary message").got(&b))
+            }
+            Ok(None) => Err(Failure::new(match self.peer_close() {
+                Some((code, reason)) => {
+                    format!("the server closed the chat (code {code}, reason {reason:?})")
+                }
+                None => "the server closed the connection without a close frame".into(),
+            })),
+            Err(f) => Err(Failure {
+                summary: format!("reading from the chat: {}", f.summary),
+                ..f
+            }),
+        }
+    }
+}
+
+impl ChatSocket for crate::ch08_websocket::WebSocket {
+    fn chat_send(&self, text: &str) -> Result<(), Failure> {
+        self.send_text(text)
+            .map_err(|e| Failure::new(format!("cannot send: {e}")))
+    }
+
+    fn next_text(&mut self) -> Result<String, Failure> {
+        use crate::ch08_websocket::Message as M;
+        match self.read_message() {
+            Ok(Some(M::Text(t))) => Ok(t),
+            Ok(Some(M::Binary(b))) => Err(Failure::new("the server sent a binary message").got(&b)),
+            Ok(None) => Err(Failure::new(format!(
+                "the server closed the chat ({:?})",
+                self.peer_close()
+            ))),
+            Err(e) => Err(Failure::new(format!("reading from the chat: {e}"))),
+        }
+    }
+}
+
+/// A chat client: connected, joined, with its welcome read.
+pub struct ChatClient<W: ChatSocket = crate::ch08_websocket::WebSocket> {
+    pub ws: W,
     pub nick: String,
 }
 
+/// The chat client of the checks, on the checker's own WebSocket client.
+pub type Chat = ChatClient<WebSocket>;
+
 impl ChatClient {
-    /// Connects to `/ws/chat` on `t` and joins as `nick`.
+    /// Connects to `/ws/chat` on `t` with chapter 8's client and joins as
+    /// `nick`: for the chapter's tests, which use chapter 8's API on `ws`.
     pub fn join(t: &Target, nick: &str) -> Result<ChatClient, Failure> {
+        use crate::ch08_websocket::{Config, client::connect_with};
         let url = format!("ws://{}/ws/chat", t.addr);
         let cfg = Config {
             ping_interval: Some(t.timeout),
             ..Config::default()
         };
-        let (ws, _) = connect_with(&url, &[], cfg, t.timeout).map_err(|e| {
-            Failure::new(format!("cannot open a WebSocket to {url}: {e}"))
-                .repro(format!("websocat {url}"))
+        let (ws, _) = connect_with(&url, &[], cfg, t.timeout)
+            .map_err(|e| Failure::new(format!("cannot open a WebSocket to {url}: {e}")))?;
+        ChatClient::joined(ws, nick)
+    }
+}
+
+impl Chat {
+    /// Connects to `/ws/chat` on `t` with the checker's client and joins
+    /// as `nick`.
+    pub fn enter(t: &Target, nick: &str) -> Result<Chat, Failure> {
+        let ws = connect_to(t, "/ws/chat").map_err(|f| Failure {
+            summary: format!("cannot open a WebSocket on /ws/chat: {}", f.summary),
+            ..f
         })?;
-        let join = ClientMessage::Join { nick: nick.into() }.to_json();
-        ws.send_text(&join)
-            .map_err(|e| Failure::new(format!("cannot send the join: {e}")))?;
+        ChatClient::joined(ws, nick)
+    }
+}
+
+impl<W: ChatSocket> ChatClient<W> {
+    /// Sends the join on `ws` and reads the welcome.
+    fn joined(ws: W, nick: &str) -> Result<ChatClient<W>, Failure> {
+        let join = json::object(&[("type", "join"), ("nick", nick)]);
+        ws.chat_send(&join).map_err(|f| Failure {
+            summary: format!("cannot send the join: {}", f.summary),
+            ..f
+        })?;
         let mut c = ChatClient {
             ws,
             nick: nick.into(),
@@ -139,19 +218,10 @@ impl ChatClient {
 
     /// The next message from the server, parsed (it must be JSON).
     pub fn next_event(&mut self) -> Result<Value, Failure> {
-        match self.ws.read_message() {
-            Ok(Some(Message::Text(t))) => json::parse(&t).map_err(|e| {
-                Failure::new(format!("the server's message is not JSON: {e}")).got(t.as_bytes())
-            }),
-            Ok(Some(Message::Binary(b))) => {
-                Err(Failure::new("the server sent a binary message").got(&b))
-            }
-            Ok(None) => Err(Failure::new(format!(
-                "the server closed the chat ({:?})",
-                self.ws.peer_close()
-            ))),
-            Err(e) => Err(Failure::new(format!("reading from the chat: {e}"))),
-        }
+        let t = self.ws.next_text()?;
+        json::parse(&t).map_err(|e| {
+            Failure::new(format!("the server's message is not JSON: {e}")).got(t.as_bytes())
+        })
     }
 
     /// Skips events until one satisfies `want`; fails after `max` others.
@@ -174,10 +244,8 @@ impl ChatClient {
     }
 
     pub fn say(&self, text: &str) -> Result<(), Failure> {
-        let m = ClientMessage::Say { text: text.into() }.to_json();
-        self.ws
-            .send_text(&m)
-            .map_err(|e| Failure::new(format!("cannot send: {e}")).sent(m.as_bytes()))
+        let m = json::object(&[("type", "say"), ("text", text)]);
+        self.ws.chat_send(&m).map_err(|f| f.sent(m.as_bytes()))
     }
 }
 
@@ -198,7 +266,7 @@ fn random_nick(rng: &mut Rng) -> String {
 fn chat_join_gets_welcome_then_join(t: &Target) -> Result<(), Failure> {
     let mut rng = Rng::new();
     let nick = random_nick(&mut rng);
-    let mut c = ChatClient::join(t, &nick)?;
+    let mut c = Chat::enter(t, &nick)?;
     let j = c.next_event()?;
     if kind(&j) != "join" || str_of(&j, "nick") != nick {
         return Err(Failure::new(format!(
@@ -212,8 +280,8 @@ fn chat_join_gets_welcome_then_join(t: &Target) -> Result<(), Failure> {
 fn chat_message_reaches_another_member_intact(t: &Target) -> Result<(), Failure> {
     let mut rng = Rng::new();
     let (na, nb) = (random_nick(&mut rng), random_nick(&mut rng));
-    let a = ChatClient::join(t, &na)?;
-    let mut b = ChatClient::join(t, &nb)?;
+    let a = Chat::enter(t, &na)?;
+    let mut b = Chat::enter(t, &nb)?;
     // Everything JSON escaping must get right, plus a random part.
     let text = format!(
         "\"quoted\" \\ back\\slash </script> \u{1}\u{1f} tab\t nl\n é 😀 \u{2028} {}",
