@@ -311,6 +311,7 @@ pub fn is_tchar(b: u8) -> bool {
 
 /// Whether `s` is a non-empty token.
 pub fn is_token(s: &[u8]) -> bool {
+    exercise!("ex_ch02_is_token", ch02_is_token::is_token(s));
     !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
 
@@ -452,6 +453,10 @@ fn check_partial_request_line(line: &[u8], limits: &HeadLimits) -> Result<(), He
 /// Parses a request head (RFC 9112 §3): `method SP request-target SP
 /// HTTP-version CRLF`, then header fields, then an empty line.
 pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
+    exercise!(
+        "ex_ch02_parse_request",
+        ch02_parse_request::parse_request(buf, limits)
+    );
     let start = skip_leading_empty_lines(buf);
     let Some((line, after)) =
         next_line(buf, start).map_err(|_| HeadError::BadStartLine("bare CR"))?
