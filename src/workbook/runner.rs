@@ -177,10 +177,11 @@ impl Workbook {
     }
 
     fn hint(&self, e: &Exercise) -> i32 {
-        println!(
-            "{}: {}\n\n  {}\n\n  Reread {}",
-            e.name, e.title, e.hint, e.reread
-        );
+        println!("{}: {}\n", e.name, e.title);
+        for line in wrap(e.hint, 74) {
+            println!("  {line}");
+        }
+        println!("\n  Reread {}", e.reread);
         0
     }
 
@@ -217,7 +218,18 @@ impl Workbook {
     }
 
     fn next(&self) -> Result<i32, String> {
-        match ALL.iter().find(|e| self.status(e) != Status::Passing) {
+        // The first unfinished one after the current one, else from the start.
+        let after = self
+            .current()
+            .ok()
+            .and_then(|c| ALL.iter().position(|e| e.name == c.name));
+        let skip = after.map_or(0, |i| i + 1);
+        let unfinished = |e: &&Exercise| self.status(e) != Status::Passing;
+        let next = ALL[skip..]
+            .iter()
+            .find(unfinished)
+            .or_else(|| ALL.iter().find(unfinished));
+        match next {
             Some(e) => self.start(e),
             None => {
                 println!(
@@ -253,7 +265,14 @@ impl Workbook {
             let mark = if r.ok { "✔" } else { "✘" };
             println!("  {mark} {}", short_name(&r.name));
         }
-        for r in failed.iter().take(3) {
+        let todo = |r: &&TestResult| r.output.contains("not yet implemented");
+        if !failed.is_empty() && failed.iter().all(todo) {
+            println!(
+                "\n✘ your function still says todo!(): write it in {}",
+                e.file()
+            );
+        }
+        for r in failed.iter().filter(|r| !todo(r)).take(3) {
             println!("\n✘ {}", short_name(&r.name));
             for line in explain(&r.output, e) {
                 println!("    {line}");
@@ -270,11 +289,11 @@ impl Workbook {
                 results.len(),
                 results.len()
             );
-            println!(
-                "  Your version also runs the chapter now: `cargo test --features {feature} --test ch{:02}_…` \
-                 puts it under the chapter's own tests.",
-                e.chapter()
-            );
+            if let Some(t) = chapter_tests(&self.root, e.chapter()) {
+                println!(
+                    "  The chapter's own tests on your version: cargo test --features {feature} --test {t}"
+                );
+            }
             println!("  Next: {RUN} next");
             Ok(0)
         } else {
@@ -405,6 +424,37 @@ impl Workbook {
         }
         problems
     }
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The name of chapter `n`'s socket tests (`ch02_http_by_hand`), if any.
+fn chapter_tests(root: &Path, n: u32) -> Option<String> {
+    let prefix = format!("ch{n:02}_");
+    let mut names: Vec<String> = fs::read_dir(root.join("tests"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|f| f.starts_with(&prefix) && f.ends_with(".rs") && !f.contains("browser"))
+        .map(|f| f.trim_end_matches(".rs").to_string())
+        .collect();
+    names.sort();
+    names.into_iter().next()
 }
 
 fn chapter_file(root: &Path, n: u32) -> Option<PathBuf> {
