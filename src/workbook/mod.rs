@@ -5,7 +5,7 @@
 //! `src/workbook/stubs/NAME.rs` to `src/workbook/NAME.rs` (git-ignored: the
 //! reader's own file) and `test NAME` builds the crate with the cargo
 //! feature `ex_NAME`. That feature turns on two things: the module below
-//! that holds the reader's file, and the one-line [`exercise!`] switch at the
+//! that holds the reader's file, and the one-line `exercise!` switch (defined in `lib.rs`) at the
 //! top of the chapter's function, which then returns what the reader's
 //! version returns. The server, the client and every other caller of that
 //! function use the reader's code; the reference stays in its chapter,
@@ -15,7 +15,7 @@
 //! half-written exercise never breaks `cargo test`, `check` or another
 //! chapter.
 //!
-//! The tests that grade an exercise are in [`graded`] (unit tests, module
+//! The tests that grade an exercise are in `graded` (unit tests, module
 //! per exercise). They check what the specification says, not the
 //! reference's private choices, and run in every `cargo test` against the
 //! references. `verify` (see [`runner`]) proves that each one fails with the
