@@ -126,6 +126,10 @@ impl Drop for ThreadPool {
 }
 
 fn worker(receiver: &Mutex<mpsc::Receiver<Job>>, stats: &PoolStats) {
+    exercise!(
+        "ex_ch05_worker",
+        ch05_worker::worker(receiver, &stats.idle, &stats.queued)
+    );
     loop {
         stats.idle.fetch_add(1, Ordering::Relaxed);
         // The guard is a temporary of this statement: the lock is released

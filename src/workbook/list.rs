@@ -177,6 +177,17 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch04_route_match"),
     },
     Exercise {
+        name: "ch05_worker",
+        title: "the thread pool's worker loop",
+        reference: ("src/ch05_concurrency/pool.rs", "fn worker"),
+        reread: "chapters/05-concurrency.md, \"A thread pool, by hand\"",
+        hint: "In one statement, `let next = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();` \
+               takes a job and drops the guard before the job runs; `while let Ok(job) = \
+               receiver.lock().unwrap().recv()` would hold it for the whole body. Run the job \
+               inside catch_unwind(AssertUnwindSafe(job)).",
+        stub: stub!("ch05_worker"),
+    },
+    Exercise {
         name: "ch06_path_segments",
         title: "split a request path into safe segments",
         reference: ("src/ch06_static_files/path.rs", "fn segments"),
@@ -296,5 +307,14 @@ pub static ALL: &[Exercise] = &[
                array, string, number), each taking a depth. Strings: copy runs of plain bytes, \
                decode escapes; \\u needs 4 hex digits and surrogate pairs.",
         stub: stub!("ch09_json_parse"),
+    },
+    Exercise {
+        name: "ch10_token",
+        title: "pack a slot number and its generation into an epoll token",
+        reference: ("src/ch10_event_loop/lot.rs", "fn token"),
+        reread: "chapters/10-event-loop.md, \"3. The parking lot\"",
+        hint: "One number in the low 32 bits, the other in the high 32: shifts, a mask, and `as` \
+               casts. Check that u64::MAX cannot come out for a real slot.",
+        stub: stub!("ch10_token"),
     },
 ];

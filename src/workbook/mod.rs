@@ -81,6 +81,10 @@ pub mod ch04_method_parse;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch04_route_match.rs")]
 #[allow(unused_variables, dead_code)]
 pub mod ch04_route_match;
+#[cfg(feature = "ex_ch05_worker")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch05_worker.rs")]
+#[allow(unused_variables, dead_code)]
+pub mod ch05_worker;
 #[cfg(feature = "ex_ch06_etag_list")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch06_etag_list.rs")]
 #[allow(unused_variables, dead_code)]
@@ -129,3 +133,7 @@ pub mod ch09_json_string;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch09_nickname.rs")]
 #[allow(unused_variables, dead_code)]
 pub mod ch09_nickname;
+#[cfg(feature = "ex_ch10_token")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch10_token.rs")]
+#[allow(unused_variables, dead_code)]
+pub mod ch10_token;
