@@ -586,34 +586,34 @@ fn print_errors(stderr: &str) {
 }
 
 /// A failed test's output, told briefly: what was checked, what was
-/// expected, what came back.
+/// expected, what came back. A panic in the reader's file comes first;
+/// otherwise the last panic (the failed assertion) tells.
 fn explain(output: &str, e: &Exercise) -> Vec<String> {
-    let mut lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines.retain(|l| !l.starts_with("note: run with `RUST_BACKTRACE"));
-    let panic_at = lines
-        .iter()
-        .find_map(|l| {
-            l.split_once("panicked at ")
-                .map(|(_, at)| at.trim_end_matches(':').to_string())
-        })
-        .unwrap_or_default();
-    let after: Vec<&str> = lines
-        .iter()
-        .skip_while(|l| !l.contains("panicked at "))
-        .skip(1)
-        .copied()
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
         .collect();
-    let message = after.first().copied().unwrap_or("");
-    let mine = panic_at.contains(&format!("workbook/{}.rs", e.name));
-    if mine && message.starts_with("not yet implemented") {
-        return vec![format!("your function still says todo!() ({panic_at})")];
+    // Each panic: where, and the lines after it up to the next panic.
+    let mut panics: Vec<(String, Vec<&str>)> = Vec::new();
+    for l in &lines {
+        if let Some((_, at)) = l.split_once("panicked at ") {
+            panics.push((at.trim_end_matches(':').to_string(), Vec::new()));
+        } else if let Some((_, body)) = panics.last_mut() {
+            body.push(l);
+        }
     }
-    if mine {
-        return vec![
-            format!("your code panicked at {panic_at}:"),
-            message.to_string(),
-        ];
+    let mine_file = format!("workbook/{}.rs", e.name);
+    if let Some((at, body)) = panics.iter().find(|(at, _)| at.contains(&mine_file)) {
+        let message = body.first().copied().unwrap_or("");
+        if message.starts_with("not yet implemented") {
+            return vec![format!("your function still says todo!() ({at})")];
+        }
+        return vec![format!("your code panicked at {at}:"), message.to_string()];
     }
+    let Some((at, body)) = panics.last() else {
+        return lines.iter().take(5).map(|l| l.to_string()).collect();
+    };
+    let message = body.first().copied().unwrap_or("");
     let mut out = Vec::new();
     if let Some(what) = message.strip_prefix("assertion `left == right` failed: ") {
         out.push(format!("checking: {what}"));
@@ -622,18 +622,18 @@ fn explain(output: &str, e: &Exercise) -> Vec<String> {
     } else {
         out.push(message.to_string());
     }
-    for l in &after {
+    for l in body {
         if let Some(v) = l.strip_prefix(" right: ") {
             out.push(format!("expected: {v}"));
         }
     }
-    for l in &after {
+    for l in body {
         if let Some(v) = l.strip_prefix("  left: ") {
             out.push(format!("got:      {v}"));
         }
     }
-    if !panic_at.contains("src/workbook/graded/") && !mine && !panic_at.is_empty() {
-        out.push(format!("(panicked at {panic_at})"));
+    if !at.contains("src/workbook/graded/") {
+        out.push(format!("(panicked at {at})"));
     }
     out
 }

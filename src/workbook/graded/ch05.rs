@@ -28,6 +28,7 @@ mod ch05_worker {
                 let _ = tx.send(*n == 4);
             });
         }
+        drop(tx); // only the jobs hold a sender: if they are gone, recv fails at once
         let all_together: Vec<bool> = (0..4)
             .map(|_| rx.recv_timeout(PATIENCE * 3).unwrap_or(false))
             .collect();
@@ -83,6 +84,7 @@ mod ch05_worker {
                 drop(gate.lock());
             });
         }
+        drop(started_tx);
         for _ in 0..2 {
             started_rx
                 .recv_timeout(PATIENCE)
