@@ -38,9 +38,10 @@ test: check-fmt clippy
 	$(CARGO) test
 	$(CARGO) run -q --bin exercises -- verify
 
-# The workbook (src/workbook/): `make exercises` lists the exercises.
+# The workbook (src/workbook/): `make exercises` lists the exercises;
+# `make exercises ARGS=next` (or test, hint, start NAME...) runs a command.
 exercises:
-	@$(CARGO) run -q --bin exercises
+	@$(CARGO) run -q --bin exercises -- $(ARGS)
 
 # Every stub fails its graded tests, every reference passes them (about a minute).
 verify:
