@@ -28,12 +28,13 @@
 /// ch02_parse_request::parse_request(buf, limits));`. With the cargo
 /// feature on (the runner sets it), the function returns what the reader's
 /// version in `src/workbook/` returns; without it, the line is not even
-/// compiled. `verify` turns on `workbook_reference` as well, which leaves the
-/// switch in place but falls through to the reference below it.
+/// compiled. `verify` runs the same build a second time with
+/// `WIREBOOK_REFERENCE=1` in the environment ([`workbook::reference_mode`]),
+/// which leaves the switch in place but falls through to the reference below it.
 macro_rules! exercise {
     ($feature:literal, $module:ident :: $($call:tt)*) => {
         #[cfg(feature = $feature)]
-        if !cfg!(feature = "workbook_reference") {
+        if !crate::workbook::reference_mode() {
             return crate::workbook::$module::$($call)*;
         }
     };

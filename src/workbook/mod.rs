@@ -24,6 +24,18 @@
 pub mod list;
 pub mod runner;
 
+/// The environment variable that makes every switched-on `exercise!`
+/// fall through to the reference: `verify` runs the stubs' build a second
+/// time with it, instead of building again.
+pub const REFERENCE_ENV: &str = "WIREBOOK_REFERENCE";
+
+/// Whether `WIREBOOK_REFERENCE` is set (read once). Only the switches of an
+/// exercise build call it.
+pub fn reference_mode() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os(REFERENCE_ENV).is_some())
+}
+
 // `assert_eq!(got, false)` rather than `assert!(!got)`: the runner shows
 // the expected value.
 #[cfg(test)]
