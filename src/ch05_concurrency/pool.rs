@@ -45,6 +45,10 @@ impl PoolStats {
 
     /// More jobs wait than there are idle workers to take them.
     pub fn saturated(&self) -> bool {
+        exercise!(
+            "ex_ch05_saturated",
+            ch05_saturated::saturated(self.queued(), self.idle())
+        );
         self.queued() > self.idle()
     }
 }

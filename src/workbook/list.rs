@@ -180,6 +180,15 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch04_route_match"),
     },
     Exercise {
+        name: "ch05_saturated",
+        title: "decide when the thread pool is under pressure",
+        reference: ("src/ch05_concurrency/pool.rs", "fn saturated"),
+        reread: "chapters/05-concurrency.md, \"Surviving idle and slow clients\"",
+        hint: "Compare the two counts. Is one job waiting with one idle worker pressure? That \
+               worker is about to take it.",
+        stub: stub!("ch05_saturated"),
+    },
+    Exercise {
         name: "ch05_worker",
         title: "the thread pool's worker loop",
         reference: ("src/ch05_concurrency/pool.rs", "fn worker"),

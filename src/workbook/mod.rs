@@ -93,6 +93,10 @@ pub mod ch04_method_parse;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch04_route_match.rs")]
 #[allow(unused_variables, dead_code)]
 pub mod ch04_route_match;
+#[cfg(feature = "ex_ch05_saturated")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch05_saturated.rs")]
+#[allow(unused_variables, dead_code)]
+pub mod ch05_saturated;
 #[cfg(feature = "ex_ch05_worker")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch05_worker.rs")]
 #[allow(unused_variables, dead_code)]

@@ -1,3 +1,54 @@
+mod ch05_saturated {
+    use std::sync::mpsc::channel;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use crate::ch05_concurrency::pool::{PoolStats, ThreadPool};
+
+    #[test]
+    fn saturated_when_jobs_wait_with_no_idle_worker() {
+        let nothing = PoolStats::default();
+        assert_eq!(
+            nothing.saturated(),
+            false,
+            "saturated, with nothing queued and no worker?"
+        );
+        let pool = ThreadPool::new(2).expect("pool starts");
+        let stats = pool.stats();
+        let gate = Arc::new(Mutex::new(()));
+        let closed = gate.lock().unwrap();
+        let (started_tx, started_rx) = channel();
+        for _ in 0..2 {
+            let (started_tx, gate) = (started_tx.clone(), gate.clone());
+            pool.execute(move || {
+                let _ = started_tx.send(());
+                drop(gate.lock());
+            });
+        }
+        drop(started_tx);
+        for _ in 0..2 {
+            started_rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("two jobs start on two workers");
+        }
+        assert_eq!(
+            stats.saturated(),
+            false,
+            "saturated, with 2 workers busy and nothing queued?"
+        );
+        let gate2 = gate.clone();
+        pool.execute(move || drop(gate2.lock()));
+        assert_eq!(
+            stats.saturated(),
+            true,
+            "saturated, with 2 workers busy and 1 job queued?"
+        );
+        drop(closed);
+        pool.join();
+        assert_eq!(stats.saturated(), false, "saturated, after join?");
+    }
+}
+
 mod ch05_worker {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc::channel;
