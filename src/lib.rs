@@ -28,13 +28,14 @@
 /// ch02_parse_request::parse_request(buf, limits));`. With the cargo
 /// feature on (the runner sets it), the function returns what the reader's
 /// version in `src/workbook/` returns; without it, the line is not even
-/// compiled. `verify` runs the same build a second time with
-/// `WIREBOOK_REFERENCE=1` in the environment ([`workbook::reference_mode`]),
-/// which leaves the switch in place but falls through to the reference below it.
+/// compiled. `verify` builds every switch in at once and then chooses at run
+/// time, with `WIREBOOK_SWITCH` in the environment
+/// ([`workbook::falls_through`]), which switches send the call to a stub
+/// and which fall through to the reference below them.
 macro_rules! exercise {
     ($feature:literal, $module:ident :: $($call:tt)*) => {
         #[cfg(feature = $feature)]
-        if !crate::workbook::reference_mode() {
+        if !crate::workbook::falls_through($feature) {
             return crate::workbook::$module::$($call)*;
         }
     };

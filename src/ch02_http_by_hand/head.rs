@@ -343,6 +343,10 @@ pub enum HostPart<'a> {
 /// by the `Host` field's check ([`is_valid_host`]) and chapter 3's URL
 /// authority, so that both read a host the same way.
 pub fn split_host_port(value: &str) -> Option<(HostPart<'_>, &str)> {
+    exercise!(
+        "ex_ch02_split_host_port",
+        ch02_split_host_port::split_host_port(value)
+    );
     if let Some(rest) = value.strip_prefix('[') {
         let (literal, after) = rest.split_once(']')?;
         let addr = literal.parse::<std::net::Ipv6Addr>().ok()?;

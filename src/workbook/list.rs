@@ -108,6 +108,16 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch02_content_length"),
     },
     Exercise {
+        name: "ch02_split_host_port",
+        title: "split host[:port] and check the host's grammar",
+        reference: ("src/ch02_http_by_hand/head.rs", "fn split_host_port"),
+        reread: "chapters/02-http-by-hand.md, \"3. Limits and status codes\"",
+        hint: "Two cases by the first byte. '[': split_once(']'), parse the inside as \
+               std::net::Ipv6Addr, then the rest is \"\" or \":port\". Else rsplit_once(':') and \
+               check every byte of the host, and that each '%' has two hex digits after it.",
+        stub: stub!("ch02_split_host_port"),
+    },
+    Exercise {
         name: "ch02_parse_request",
         title: "parse a request head: request line, version, limits",
         reference: ("src/ch02_http_by_hand/head.rs", "fn parse_request"),
@@ -319,6 +329,15 @@ pub static ALL: &[Exercise] = &[
                array, string, number), each taking a depth. Strings: copy runs of plain bytes, \
                decode escapes; \\u needs 4 hex digits and surrogate pairs.",
         stub: stub!("ch09_json_parse"),
+    },
+    Exercise {
+        name: "ch10_check",
+        title: "turn a C call's -1 and errno into an io::Error",
+        reference: ("src/ch10_event_loop/epoll.rs", "fn check"),
+        reread: "chapters/10-event-loop.md, \"2. epoll, declared by hand\"",
+        hint: "Negative: Err(io::Error::last_os_error()), before anything else runs. \
+               Otherwise Ok(ret).",
+        stub: stub!("ch10_check"),
     },
     Exercise {
         name: "ch10_token",

@@ -14,6 +14,9 @@ use std::time::Instant;
 
 use super::list::{ALL, Exercise, find};
 
+/// The features of `verify`'s one build: every exercise, from its pristine stub.
+const ALL_STUBS: &str = "workbook_all,workbook_pristine";
+
 /// How the reader runs this program; printed in every suggestion.
 pub const RUN: &str = "cargo run -q --bin exercises --";
 
@@ -252,7 +255,7 @@ impl Workbook {
             e.name
         );
         let feature = format!("ex_{}", e.name);
-        let run = cargo_test(&self.root, &feature, &[&filter(e)])?;
+        let run = cargo_test(&self.root, &feature, &[&filter(e)], None)?;
         let Some(results) = run.results() else {
             println!("\n✘ it does not compile:\n");
             print_errors(&run.stderr);
@@ -314,14 +317,16 @@ impl Workbook {
         let mut problems = self.verify_files();
         let graded = "workbook::graded::";
         println!(
-            "verify 1/2: every exercise's stub switched in; each graded test must fail in its stub…"
+            "verify 1/2: one build, every stub in; for each exercise, only its stub live: its graded tests must fail in it…"
         );
-        let stubs = cargo_test(&self.root, "workbook_all,workbook_pristine", &[graded])?;
-        let Some(stub_results) = stubs.results() else {
-            print_errors(&stubs.stderr);
-            return Err("the stubs do not compile".into());
-        };
+        let mut stub_results: Vec<TestResult> = Vec::new();
         for e in ALL {
+            let run = cargo_test(&self.root, ALL_STUBS, &[&filter(e)], Some(e.name))?;
+            let Some(results) = run.results() else {
+                print_errors(&run.stderr);
+                return Err("the stubs do not compile".into());
+            };
+            stub_results.extend(results);
             let mine: Vec<&TestResult> = stub_results
                 .iter()
                 .filter(|r| r.name.contains(&filter(e)))
@@ -339,9 +344,9 @@ impl Workbook {
             }
         }
         println!(
-            "verify 2/2: the same build with WIREBOOK_REFERENCE=1, every switch falling through to the reference; every unit test must pass…"
+            "verify 2/2: the same build, every switch falling through to the reference: every unit test must pass…"
         );
-        let refs = cargo_test_reference(&self.root, "workbook_all,workbook_pristine")?;
+        let refs = cargo_test(&self.root, ALL_STUBS, &[], Some("none"))?;
         let Some(ref_results) = refs.results() else {
             print_errors(&refs.stderr);
             return Err("the references do not compile with the switches on".into());
@@ -535,29 +540,21 @@ impl Run {
 /// library's unit tests: no binary is linked and nothing in `target/debug`
 /// is overwritten, and the feature set gives the build its own artifacts, so
 /// switching exercises never rebuilds the dependencies or the plain build.
-fn cargo_test(root: &Path, features: &str, filters: &[&str]) -> Result<Run, String> {
-    run_cargo_test(root, features, filters, false)
-}
-
-/// The same, with every switch falling through to the reference (the same
-/// build: the switch reads `WIREBOOK_REFERENCE` at run time).
-fn cargo_test_reference(root: &Path, features: &str) -> Result<Run, String> {
-    run_cargo_test(root, features, &[], true)
-}
-
-fn run_cargo_test(
+///
+/// `switch` sets `WIREBOOK_SWITCH` (see [`super::falls_through`]): `None`
+/// leaves every switched-in exercise live, as the reader's builds want.
+fn cargo_test(
     root: &Path,
     features: &str,
     filters: &[&str],
-    reference: bool,
+    switch: Option<&str>,
 ) -> Result<Run, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    if reference {
-        cmd.env(super::REFERENCE_ENV, "1");
-    } else {
-        cmd.env_remove(super::REFERENCE_ENV);
-    }
+    match switch {
+        Some(s) => cmd.env(super::SWITCH_ENV, s),
+        None => cmd.env_remove(super::SWITCH_ENV),
+    };
     let out = cmd
         .current_dir(root)
         .args(["test", "--lib", "--features", features, "--"])

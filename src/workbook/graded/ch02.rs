@@ -206,3 +206,63 @@ mod ch02_parse_request {
         );
     }
 }
+
+mod ch02_split_host_port {
+    use std::net::Ipv6Addr;
+
+    use crate::ch02_http_by_hand::head::{HostPart, split_host_port};
+
+    #[test]
+    fn names_addresses_and_ports() {
+        let v6 = |s: &str| HostPart::Ipv6(s.parse::<Ipv6Addr>().unwrap());
+        for (value, want) in [
+            ("example.com", Some((HostPart::Name("example.com"), ""))),
+            (
+                "example.com:8080",
+                Some((HostPart::Name("example.com"), "8080")),
+            ),
+            (
+                "127.0.0.1:8888",
+                Some((HostPart::Name("127.0.0.1"), "8888")),
+            ),
+            ("host:", Some((HostPart::Name("host"), ""))),
+            ("host:http", Some((HostPart::Name("host"), "http"))),
+            ("", Some((HostPart::Name(""), ""))),
+            (
+                "a-b_c~d.e!$&'()*+,;=",
+                Some((HostPart::Name("a-b_c~d.e!$&'()*+,;="), "")),
+            ),
+            ("caf%C3%A9.fr", Some((HostPart::Name("caf%C3%A9.fr"), ""))),
+            ("[::1]", Some((v6("::1"), ""))),
+            ("[::1]:80", Some((v6("::1"), "80"))),
+            ("[2001:db8::7]:", Some((v6("2001:db8::7"), ""))),
+        ] {
+            assert_eq!(split_host_port(value), want, "split_host_port({value:?})");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_host_is_none() {
+        for value in [
+            "user@host",
+            "a/b",
+            "a b",
+            "a:b:c",
+            "::1",
+            "[::1",
+            "[::1]x",
+            "[zz]",
+            "[1.2.3.4]",
+            "a%2",
+            "a%zz",
+            "a%",
+            "h\u{e9}",
+            "a\tb",
+            "a?b",
+            "a#b",
+            "[::1]]",
+        ] {
+            assert_eq!(split_host_port(value), None, "split_host_port({value:?})");
+        }
+    }
+}

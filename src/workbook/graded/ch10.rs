@@ -69,3 +69,56 @@ mod ch10_token {
         }
     }
 }
+
+mod ch10_check {
+    use std::io::{ErrorKind, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    use crate::ch10_event_loop::epoll::{Epoll, Ready, Watch};
+
+    #[test]
+    fn kernel_errors_come_back_with_their_kind() {
+        let epoll = Epoll::new().expect("epoll_create1");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let r = epoll.remove(&listener).map_err(|e| e.kind());
+        assert_eq!(
+            r,
+            Err(ErrorKind::NotFound),
+            "removing a socket epoll does not watch (ENOENT)"
+        );
+        assert_eq!(
+            epoll.add(&listener, 1, Watch::Once).map_err(|e| e.kind()),
+            Ok(()),
+            "adding it"
+        );
+        let r = epoll.add(&listener, 1, Watch::Once).map_err(|e| e.kind());
+        assert_eq!(r, Err(ErrorKind::AlreadyExists), "adding it twice (EEXIST)");
+        assert_eq!(
+            epoll.remove(&listener).map_err(|e| e.kind()),
+            Ok(()),
+            "removing it"
+        );
+    }
+
+    #[test]
+    fn counts_come_back_as_they_are() {
+        let epoll = Epoll::new().expect("epoll_create1");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        epoll.add(&server, 7, Watch::Once).unwrap();
+        let mut out = [Ready { token: 0 }; 4];
+        let n = epoll.wait(&mut out, Duration::ZERO).map_err(|e| e.kind());
+        assert_eq!(n, Ok(0), "epoll_wait with nothing ready");
+        client.write_all(b"x").unwrap();
+        let n = epoll
+            .wait(&mut out, Duration::from_secs(5))
+            .map_err(|e| e.kind());
+        assert_eq!(
+            (n, out[0].token),
+            (Ok(1), 7),
+            "(epoll_wait, its token) once the socket is readable"
+        );
+    }
+}
