@@ -4,7 +4,7 @@ CARGO ?= cargo
 RUN_BIN ?= wirebook
 ADDR ?= 127.0.0.1:8888
 
-.PHONY: help run test fmt clippy check-fmt build release book bench bench-hello bench-peers bench-quick \
+.PHONY: help run test fmt clippy check-fmt build release book exercises verify bench bench-hello bench-peers bench-quick \
         browser-deps screenshot clean \
         ch01 ch02 ch03 ch04 ch05 ch06 ch07 ch08 ch09
 
@@ -13,6 +13,8 @@ help:
 	@echo "make test     fmt check, clippy -D warnings, and every test (what CI runs)"
 	@echo "make chNN     run chapter NN's main binary (ch03 is a client: start a server first;"
 	@echo "              ch08 listens on WS_ADDR, default 127.0.0.1:8765)"
+	@echo "make exercises  the workbook: list the exercises and their status"
+	@echo "              (then: cargo run -q --bin exercises -- next | test | hint)"
 	@echo "make fmt      format; make clippy: lint"
 	@echo "make bench    benchmarks against nginx, tiny_http, Tornado, tungstenite (../shared/bench)"
 	@echo "make bench-quick  one short round of the same"
@@ -40,11 +42,21 @@ screenshot: browser-deps
 NOT_RUN_DIR := $(CURDIR)/target/not-run
 test: check-fmt clippy
 	@rm -rf $(NOT_RUN_DIR)
-	@WIREBOOK_NOT_RUN_DIR=$(NOT_RUN_DIR) $(CARGO) test; status=$$?; \
+	@WIREBOOK_NOT_RUN_DIR=$(NOT_RUN_DIR) $(CARGO) test && \
+	  $(CARGO) run -q --bin exercises -- verify; status=$$?; \
 	  if [ -n "$$(ls -A $(NOT_RUN_DIR) 2>/dev/null)" ]; then \
 	    echo; echo "== NOT RUN: these tests passed without running (CI runs them):"; \
 	    cat $(NOT_RUN_DIR)/*; \
 	  fi; exit $$status
+
+# The workbook (src/workbook/): `make exercises` lists the exercises;
+# `make exercises ARGS=next` (or test, hint, start NAME...) runs a command.
+exercises:
+	@$(CARGO) run -q --bin exercises -- $(ARGS)
+
+# Every stub fails its graded tests, every reference passes them (about a minute).
+verify:
+	$(CARGO) run -q --bin exercises -- verify
 
 check-fmt:
 	$(CARGO) fmt --all -- --check

@@ -20,12 +20,33 @@
 //! binary), [`trace`] (the `--trace` dump of bytes on the wire), [`check`]
 //! (the exercises' black-box checks), [`rng`] (random inputs and masking keys)
 //! and [`testkit`] (starting a binary and waiting for its `listening on` line).
+//! [`workbook`] holds the exercises' stubs and their runner
+//! (`cargo run --bin exercises`).
+
+/// The workbook's switch, one line at the top of a chapter function that is
+/// an exercise: `exercise!("ex_ch02_parse_request",
+/// ch02_parse_request::parse_request(buf, limits));`. With the cargo
+/// feature on (the runner sets it), the function returns what the reader's
+/// version in `src/workbook/` returns; without it, the line is not even
+/// compiled. `verify` builds every switch in at once and then chooses at run
+/// time, with `WIREBOOK_SWITCH` in the environment
+/// ([`workbook::falls_through`]), which switches send the call to a stub
+/// and which fall through to the reference below them.
+macro_rules! exercise {
+    ($feature:literal, $module:ident :: $($call:tt)*) => {
+        #[cfg(feature = $feature)]
+        if !crate::workbook::falls_through($feature) {
+            return crate::workbook::$module::$($call)*;
+        }
+    };
+}
 
 pub mod check;
 pub mod cli;
 pub mod rng;
 pub mod testkit;
 pub mod trace;
+pub mod workbook;
 
 pub mod ch01_sockets;
 pub mod ch02_http_by_hand;

@@ -262,6 +262,10 @@ pub struct Answer {
 /// then the zero-length root label (RFC 1035 §3.1). `"example.com"` becomes
 /// `07 example 03 com 00`. A trailing dot is allowed; `"."` is the root.
 pub fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), DnsError> {
+    exercise!(
+        "ex_ch01_encode_name",
+        ch01_encode_name::encode_name(name, out)
+    );
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     let start = out.len();
     if !trimmed.is_empty() {
@@ -330,6 +334,7 @@ fn u32_at(msg: &[u8], at: usize, what: &'static str) -> Result<u32, DnsError> {
 
 /// Reads the header, the first 12 bytes.
 pub fn parse_header(msg: &[u8]) -> Result<Header, DnsError> {
+    exercise!("ex_ch01_parse_header", ch01_parse_header::parse_header(msg));
     if msg.len() < HEADER_LEN {
         return Err(DnsError::Truncated {
             what: "header",
@@ -363,6 +368,7 @@ const MAX_POINTERS: usize = 64;
 /// pointer points at itself, or two pointers that point at each other, is
 /// rejected as [`DnsError::PointerLoop`].
 pub fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
+    exercise!("ex_ch01_read_name", ch01_read_name::read_name(msg, at));
     let mut pos = at;
     let mut segment_start = at;
     let mut end = None;

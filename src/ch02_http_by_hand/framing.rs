@@ -80,6 +80,10 @@ impl From<FramingError> for io::Error {
 /// differing values are an error, because two parsers that each picked a
 /// different one would disagree on where the next request starts.
 pub fn content_length(headers: &Headers) -> Result<Option<u64>, FramingError> {
+    exercise!(
+        "ex_ch02_content_length",
+        ch02_content_length::content_length(headers)
+    );
     let mut found: Option<u64> = None;
     for v in headers.get_all("content-length") {
         for part in v.split(',') {

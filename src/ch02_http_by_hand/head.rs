@@ -311,6 +311,7 @@ pub fn is_tchar(b: u8) -> bool {
 
 /// Whether `s` is a non-empty token.
 pub fn is_token(s: &[u8]) -> bool {
+    exercise!("ex_ch02_is_token", ch02_is_token::is_token(s));
     !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
 
@@ -342,6 +343,10 @@ pub enum HostPart<'a> {
 /// by the `Host` field's check ([`is_valid_host`]) and chapter 3's URL
 /// authority, so that both read a host the same way.
 pub fn split_host_port(value: &str) -> Option<(HostPart<'_>, &str)> {
+    exercise!(
+        "ex_ch02_split_host_port",
+        ch02_split_host_port::split_host_port(value)
+    );
     if let Some(rest) = value.strip_prefix('[') {
         let (literal, after) = rest.split_once(']')?;
         let addr = literal.parse::<std::net::Ipv6Addr>().ok()?;
@@ -452,6 +457,10 @@ fn check_partial_request_line(line: &[u8], limits: &HeadLimits) -> Result<(), He
 /// Parses a request head (RFC 9112 §3): `method SP request-target SP
 /// HTTP-version CRLF`, then header fields, then an empty line.
 pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
+    exercise!(
+        "ex_ch02_parse_request",
+        ch02_parse_request::parse_request(buf, limits)
+    );
     let start = skip_leading_empty_lines(buf);
     let Some((line, after)) =
         next_line(buf, start).map_err(|_| HeadError::BadStartLine("bare CR"))?

@@ -248,6 +248,10 @@ impl ChunkedDecoder {
 
 /// `chunk-size [ chunk-ext ] CRLF`, given the line without its LF.
 fn parse_size_line(line: &[u8]) -> Result<u64, FramingError> {
+    exercise!(
+        "ex_ch03_chunk_size_line",
+        ch03_chunk_size_line::parse_size_line(line)
+    );
     let Some(line) = line.strip_suffix(b"\r") else {
         return Err(FramingError::BadChunk("chunk-size line not ended by CRLF"));
     };

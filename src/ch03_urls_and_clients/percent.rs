@@ -37,6 +37,10 @@ fn hex_val(b: u8) -> Option<u8> {
 /// valid escape is an error (a lenient decoder that leaves it alone lets two
 /// layers disagree on what a path means).
 pub fn percent_decode(s: &str) -> Result<Vec<u8>, DecodeError> {
+    exercise!(
+        "ex_ch03_percent_decode",
+        ch03_percent_decode::percent_decode(s)
+    );
     decode_impl(s.as_bytes(), false)
 }
 

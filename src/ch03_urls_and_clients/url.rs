@@ -443,6 +443,10 @@ impl fmt::Display for Url {
 /// RFC 3986 §5.2.4: removes `.` and `..` segments, so `/a/b/../c/./d`
 /// becomes `/a/c/d`. A `..` never climbs above the root.
 pub fn remove_dot_segments(path: &str) -> String {
+    exercise!(
+        "ex_ch03_dot_segments",
+        ch03_dot_segments::remove_dot_segments(path)
+    );
     let mut input = path;
     let mut out = String::with_capacity(path.len());
     while !input.is_empty() {

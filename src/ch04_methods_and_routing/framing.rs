@@ -20,6 +20,10 @@ use crate::ch02_http_by_hand::head::{RequestHead, Version};
 /// `Transfer-Encoding` has faulty framing by definition (§6.1): it is
 /// answered, then the connection is closed.
 pub fn wants_keep_alive(head: &RequestHead) -> bool {
+    exercise!(
+        "ex_ch04_keep_alive",
+        ch04_keep_alive::wants_keep_alive(head)
+    );
     let h = &head.headers;
     match head.version {
         Version::Http11 => !h.has_token("connection", "close"),

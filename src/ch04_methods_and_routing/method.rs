@@ -36,6 +36,7 @@ impl Method {
 
     /// Method names are case-sensitive (RFC 9110 §9.1): `get` is not `GET`.
     pub fn parse(s: &str) -> Option<Method> {
+        exercise!("ex_ch04_method_parse", ch04_method_parse::parse(s));
         Method::ALL.into_iter().find(|m| m.as_str() == s)
     }
 

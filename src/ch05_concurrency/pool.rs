@@ -45,6 +45,10 @@ impl PoolStats {
 
     /// More jobs wait than there are idle workers to take them.
     pub fn saturated(&self) -> bool {
+        exercise!(
+            "ex_ch05_saturated",
+            ch05_saturated::saturated(self.queued(), self.idle())
+        );
         self.queued() > self.idle()
     }
 }
@@ -126,6 +130,10 @@ impl Drop for ThreadPool {
 }
 
 fn worker(receiver: &Mutex<mpsc::Receiver<Job>>, stats: &PoolStats) {
+    exercise!(
+        "ex_ch05_worker",
+        ch05_worker::worker(receiver, &stats.idle, &stats.queued)
+    );
     loop {
         stats.idle.fetch_add(1, Ordering::Relaxed);
         // The guard is a temporary of this statement: the lock is released

@@ -82,6 +82,10 @@ impl std::error::Error for PathError {}
 /// 2). `/a/b%20c/` gives `["a", "b c"]`; the trailing slash is reported
 /// separately by [`has_trailing_slash`].
 pub fn segments(raw_path: &str) -> Result<Vec<String>, PathError> {
+    exercise!(
+        "ex_ch06_path_segments",
+        ch06_path_segments::segments(raw_path)
+    );
     let bytes = percent_decode(raw_path).map_err(|_| PathError::BadEncoding)?;
     let path = String::from_utf8(bytes).map_err(|_| PathError::BadEncoding)?;
     if path.contains('\0') {

@@ -61,6 +61,7 @@ pub const MAX_RANGES: usize = 16;
 
 /// Parses a `Range` field value for a representation of `len` bytes.
 pub fn parse_range(value: &str, len: u64) -> RangeRequest {
+    exercise!("ex_ch06_range", ch06_range::parse_range(value, len));
     let value = value.trim_matches([' ', '\t']);
     let Some((unit, set)) = value.split_once('=') else {
         return RangeRequest::Ignore;

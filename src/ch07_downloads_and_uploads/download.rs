@@ -52,6 +52,7 @@ pub struct Summary {
 /// The file a URL is saved as when no `-o` is given: its last path segment,
 /// decoded, if that is a plain file name; `index.html` for a bare `/`.
 pub fn default_output(url: &Url) -> Result<PathBuf, String> {
+    exercise!("ex_ch07_output_name", ch07_output_name::default_output(url));
     let seg = url.path.rsplit('/').next().unwrap_or("");
     if seg.is_empty() {
         return Ok(PathBuf::from("index.html"));
@@ -112,6 +113,10 @@ fn read_validator(path: &Path) -> Option<String> {
 
 /// Parses `Content-Range: bytes FIRST-LAST/TOTAL` (RFC 9110 §14.4).
 pub fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
+    exercise!(
+        "ex_ch07_content_range",
+        ch07_content_range::parse_content_range(v)
+    );
     let rest = v.trim().strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (a, b) = range.split_once('-')?;

@@ -48,6 +48,10 @@ pub const MAX_NAME_BYTES: usize = 255;
 
 /// Checks an upload name (still percent-encoded) and returns it decoded.
 pub fn plain_file_name(raw: &str) -> Result<String, &'static str> {
+    exercise!(
+        "ex_ch07_upload_name",
+        ch07_upload_name::plain_file_name(raw)
+    );
     let bytes = percent_decode(raw).map_err(|_| "malformed percent-encoding")?;
     let name = String::from_utf8(bytes).map_err(|_| "name is not UTF-8")?;
     if name.is_empty() {

@@ -16,6 +16,7 @@ pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`. The key is used as the
 /// text it is (not decoded), exactly as RFC 6455 §4.2.2 says.
 pub fn accept_key(key: &str) -> String {
+    exercise!("ex_ch08_accept_key", ch08_accept_key::accept_key(key));
     let mut h = Sha1::new();
     h.update(key.as_bytes());
     h.update(GUID.as_bytes());

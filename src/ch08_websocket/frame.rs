@@ -343,6 +343,10 @@ pub fn encode_header(
     len: usize,
     out: &mut Vec<u8>,
 ) {
+    exercise!(
+        "ex_ch08_frame_header",
+        ch08_frame_header::encode_header(fin, opcode, mask, len, out)
+    );
     out.push(if fin { 0x80 } else { 0 } | opcode.as_u8());
     let m = if mask.is_some() { 0x80 } else { 0 };
     if len < 126 {

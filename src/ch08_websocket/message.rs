@@ -180,6 +180,10 @@ impl Reassembler {
 /// incomplete character at the end is not, yet: the next bytes may
 /// complete it.
 pub fn valid_utf8_prefix(text: &[u8]) -> Result<usize, Violation> {
+    exercise!(
+        "ex_ch08_utf8_prefix",
+        ch08_utf8_prefix::valid_utf8_prefix(text)
+    );
     match std::str::from_utf8(text) {
         Ok(_) => Ok(text.len()),
         Err(e) if e.error_len().is_none() => Ok(e.valid_up_to()),

@@ -34,6 +34,7 @@ pub const MAX_DEPTH: usize = 32;
 /// copy, and this module's tests pin it down with random strings and an
 /// independent parser.
 pub fn write_str(out: &mut String, s: &str) {
+    exercise!("ex_ch09_json_string", ch09_json_string::write_str(out, s));
     out.push_str(&json_string(s));
 }
 
@@ -151,6 +152,7 @@ impl std::error::Error for ParseError {}
 /// Parses one JSON text (RFC 8259 §2: a value with optional whitespace
 /// around it, nothing else).
 pub fn parse(text: &str) -> Result<Value, ParseError> {
+    exercise!("ex_ch09_json_parse", ch09_json_parse::parse(text));
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,

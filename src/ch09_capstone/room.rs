@@ -334,6 +334,10 @@ fn publish(st: &mut State, event: Event) {
 
 /// Trims and checks a wanted nickname.
 fn valid_nick(wanted: &str, max_chars: usize) -> Result<&str, JoinError> {
+    exercise!(
+        "ex_ch09_nickname",
+        ch09_nickname::valid_nick(wanted, max_chars)
+    );
     let nick = wanted.trim();
     if nick.is_empty() {
         return Err(JoinError::BadNick("empty"));

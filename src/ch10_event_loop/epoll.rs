@@ -88,6 +88,7 @@ mod sys {
 
 #[cfg(target_os = "linux")]
 fn check(ret: i32) -> io::Result<i32> {
+    exercise!("ex_ch10_check", ch10_check::check(ret));
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {

@@ -74,10 +74,12 @@ struct Entry<T> {
 }
 
 fn token(index: usize, generation: u32) -> u64 {
+    exercise!("ex_ch10_token", ch10_token::token(index, generation));
     (generation as u64) << 32 | index as u64
 }
 
 fn index_of(token: u64) -> (usize, u32) {
+    exercise!("ex_ch10_token", ch10_token::index_of(token));
     ((token & 0xFFFF_FFFF) as usize, (token >> 32) as u32)
 }
 
