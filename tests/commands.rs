@@ -76,6 +76,7 @@ const CHECK_SERVERS: &[(&str, &str, &[&str])] = &[
     ),
     ("ch08", "ch08_ws_echo", &[]),
     ("ch09", "wirebook", &[]),
+    ("ch10", "ch05_server", &["--event-loop"]),
 ];
 
 /// `make` targets that start a server, as the Makefile does.
@@ -104,6 +105,18 @@ const SKIPPED: &[(&str, &str)] = &[
     ("make browser-deps", "installs packages with npm"),
     ("cargo build", "cargo test has built everything already"),
     ("taskset", "a benchmark run, pinned to CPUs"),
+    (
+        "wrk -t1",
+        "a load generator: seconds of full load on a shared machine, measured by the next line",
+    ),
+    (
+        "perf stat",
+        "needs perf and the right to trace another process, beside a load",
+    ),
+    (
+        "kill %1",
+        "job numbers exist only in the reader's interactive shell; the test stops its servers itself",
+    ),
     ("python3 echo.py", "a benchmark peer the reader writes"),
     (
         "nosuch.invalid",
