@@ -1,0 +1,60 @@
+//! Replays every fuzz target's seed corpus (`tests/fuzz/corpus/NAME/`) and
+//! every input that once broke a property (`tests/fuzz/regressions/NAME/`)
+//! through the same property functions libFuzzer runs (`make fuzz`), on
+//! the stable toolchain, in a few seconds.
+
+#[path = "fuzz/src/lib.rs"]
+mod properties;
+
+use std::path::Path;
+
+fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            let p = e.path();
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            (p.display().to_string(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn replay(kind: &str) -> usize {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz")
+        .join(kind);
+    let mut total = 0;
+    for (name, property) in properties::TARGETS {
+        for (file, bytes) in inputs(&base.join(name)) {
+            let outcome = std::panic::catch_unwind(|| property(&bytes));
+            assert!(outcome.is_ok(), "{name}: property broken by {file}");
+            total += 1;
+        }
+    }
+    total
+}
+
+#[test]
+fn every_seed_input_keeps_every_property() {
+    let n = replay("corpus");
+    assert!(n >= properties::TARGETS.len(), "only {n} seed inputs");
+}
+
+#[test]
+fn every_input_that_once_broke_a_property_keeps_it_now() {
+    replay("regressions");
+}
+
+#[test]
+fn every_target_has_a_seed_corpus() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus");
+    for (name, _) in properties::TARGETS {
+        assert!(!inputs(&base.join(name)).is_empty(), "no seeds for {name}");
+    }
+}
