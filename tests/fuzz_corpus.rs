@@ -58,3 +58,15 @@ fn every_target_has_a_seed_corpus() {
         assert!(!inputs(&base.join(name)).is_empty(), "no seeds for {name}");
     }
 }
+
+/// Found by the `head_httparse` target: httparse accepts UTF-8 bytes in the
+/// request-target, which chapter 2's parser (and RFC 9112 §3.2) refuse.
+#[test]
+fn both_request_parsers_refuse_a_target_that_is_not_ascii() {
+    use wirebook::ch02_http_by_hand::head::{HeadLimits, parse_request};
+    use wirebook::ch04_methods_and_routing::parse::parse_request_head;
+    let wire = "GET /caf\u{e9} HTTP/1.1\r\nHost: a\r\n\r\n".as_bytes();
+    let limits = HeadLimits::SERVER;
+    assert_eq!(parse_request(wire, &limits).unwrap_err().status(), 400);
+    assert_eq!(parse_request_head(wire, &limits).unwrap_err().status(), 400);
+}
