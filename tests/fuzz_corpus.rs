@@ -70,3 +70,17 @@ fn both_request_parsers_refuse_a_target_that_is_not_ascii() {
     assert_eq!(parse_request(wire, &limits).unwrap_err().status(), 400);
     assert_eq!(parse_request_head(wire, &limits).unwrap_err().status(), 400);
 }
+
+/// Found by the `url` target: resolving could give a URL without authority
+/// whose path starts with `//`, which printed as a different URL.
+#[test]
+fn a_resolved_path_never_reads_back_as_an_authority() {
+    use wirebook::ch03_urls_and_clients::url::Url;
+    let base = Url::parse("http://a/b/c/d;p?q").unwrap();
+    for reference in ["x:..//:;x=1/..//h", "x:/a/..//h", "//h/a/..//b"] {
+        let r = base.join(reference).unwrap();
+        assert_eq!(Url::parse(&r.to_string()).unwrap(), r, "{reference}");
+    }
+    let r = base.join("x:..//:;x=1/..//h").unwrap();
+    assert_eq!(r.to_string(), "x:/.//h");
+}
