@@ -25,6 +25,8 @@ fn main() {
     args.describe("                     --addr, --root and --uploads, which the soak adds");
     args.describe("--server-args ARGS   more arguments, split at spaces (default --quiet)");
     args.describe("--clients N          clients of each kind (default 3)");
+    args.describe("--only KINDS         only these loads, comma-separated: keepalive, pipelined,");
+    args.describe("                     transfers, slowloris, echo, chat, resets, garbage, storm");
     args.describe("--out DIR            samples.csv and soak.svg go here (default target/soak)");
     args.handle_help();
     let mut cfg = Config::new(
@@ -38,6 +40,16 @@ fn main() {
         cfg.server_args = a.split_whitespace().map(String::from).collect();
     }
     cfg.clients = args.parsed("--clients", cfg.clients).max(1);
+    if let Some(only) = args.value("--only") {
+        cfg.only = only.split(',').map(|k| k.trim().to_string()).collect();
+        if let Some(bad) = cfg
+            .only
+            .iter()
+            .find(|k| !wirebook::soak::KINDS.contains(&k.as_str()))
+        {
+            args.fail(format!("unknown load `{bad}` for --only"));
+        }
+    }
     if let Some(out) = args.value("--out") {
         cfg.out_dir = PathBuf::from(out);
     }

@@ -50,7 +50,23 @@ pub struct Config {
     pub clients: usize,
     /// Connections opened at once by a reconnect storm.
     pub storm_size: usize,
+    /// Only these kinds of load ([`KINDS`]); all when empty. To find which
+    /// load a growth comes from.
+    pub only: Vec<String>,
 }
+
+/// The kinds of load, as `--only` names them.
+pub const KINDS: &[&str] = &[
+    "keepalive",
+    "pipelined",
+    "transfers",
+    "slowloris",
+    "echo",
+    "chat",
+    "resets",
+    "garbage",
+    "storm",
+];
 
 impl Config {
     /// The defaults of `make soak`: 10 minutes, a sample every 10 s.
@@ -63,7 +79,13 @@ impl Config {
             out_dir: PathBuf::from("target/soak"),
             clients: 3,
             storm_size: 64,
+            only: Vec::new(),
         }
+    }
+
+    /// Whether load of this kind runs.
+    pub fn runs(&self, kind: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|k| k == kind)
     }
 }
 

@@ -26,8 +26,8 @@ pub const MAX_WARMUP: Duration = Duration::from_secs(120);
 pub struct Report {
     pub samples: Vec<Sample>,
     pub warmup_s: f64,
-    /// Per minute after warm-up: RSS KiB, fds, threads.
-    pub slopes: (f64, f64, f64),
+    /// Per minute after warm-up, with standard errors: RSS KiB, fds, threads.
+    pub slopes: [(f64, f64); 3],
     pub limits: Limits,
     pub requests: u64,
     pub messages: u64,
@@ -68,11 +68,20 @@ impl Report {
                 l.threads
             );
         }
-        let (r, f, t) = self.slopes;
+        let [r, f, t] = self.slopes;
         let _ = writeln!(
             s,
-            "slopes after warm-up (least squares): RSS {r:+.0} KiB/min (allowed {:.0}), fds {f:+.2}/min, threads {t:+.2}/min (allowed {:.2})",
-            self.limits.rss_kib_per_min, self.limits.count_per_min
+            "slopes after warm-up (least squares, ± standard error): RSS {:+.0} ± {:.0} KiB/min (allowed {:.0}), \
+             fds {:+.2} ± {:.2}/min, threads {:+.2} ± {:.2}/min (allowed {:.2}); a leak is over the limit and > {} errors above 0",
+            r.0,
+            r.1,
+            self.limits.rss_kib_per_min,
+            f.0,
+            f.1,
+            t.0,
+            t.1,
+            self.limits.count_per_min,
+            sample::SIGNIFICANCE
         );
         for f in &self.failures {
             let _ = writeln!(s, "  failure: {f}");
@@ -103,24 +112,43 @@ fn start_server(cfg: &Config) -> io::Result<Server> {
 
 type Clients = (Vec<JoinHandle<()>>, Vec<JoinHandle<Ending>>);
 
-/// Starts every kind of client.
+/// Starts every kind of client that `cfg` runs.
 fn start_load(addr: SocketAddr, cfg: &Config, stats: &Arc<Stats>, big: Arc<Vec<u8>>) -> Clients {
     let mut http = Vec::new();
     let mut wss = Vec::new();
-    let spawn = |f: Box<dyn FnOnce() + Send>| thread::spawn(f);
+    let mut go = |kind: &str, f: Box<dyn FnOnce() + Send>| {
+        if cfg.runs(kind) {
+            http.push(thread::spawn(f));
+        }
+    };
     for i in 0..cfg.clients {
-        let (s1, s2, s3, b) = (stats.clone(), stats.clone(), stats.clone(), big.clone());
-        http.push(spawn(Box::new(move || load::keep_alive(addr, s1))));
-        http.push(spawn(Box::new(move || load::pipelined(addr, s2))));
-        http.push(spawn(Box::new(move || load::transfers(addr, s3, b, i))));
-        let (s4, s5, s6) = (stats.clone(), stats.clone(), stats.clone());
-        http.push(spawn(Box::new(move || abuse::slowloris(addr, s4))));
-        wss.push(thread::spawn(move || ws::echo(addr, s5)));
-        wss.push(thread::spawn(move || ws::chat(addr, s6, i)));
+        let (s1, s2, s3, s4, b) = (
+            stats.clone(),
+            stats.clone(),
+            stats.clone(),
+            stats.clone(),
+            big.clone(),
+        );
+        go("keepalive", Box::new(move || load::keep_alive(addr, s1)));
+        go("pipelined", Box::new(move || load::pipelined(addr, s2)));
+        go(
+            "transfers",
+            Box::new(move || load::transfers(addr, s3, b, i)),
+        );
+        go("slowloris", Box::new(move || abuse::slowloris(addr, s4)));
     }
     let (s7, s8) = (stats.clone(), stats.clone());
-    http.push(spawn(Box::new(move || abuse::resets(addr, s7))));
-    http.push(spawn(Box::new(move || abuse::garbage(addr, s8))));
+    go("resets", Box::new(move || abuse::resets(addr, s7)));
+    go("garbage", Box::new(move || abuse::garbage(addr, s8)));
+    for i in 0..cfg.clients {
+        let (s5, s6) = (stats.clone(), stats.clone());
+        if cfg.runs("echo") {
+            wss.push(thread::spawn(move || ws::echo(addr, s5)));
+        }
+        if cfg.runs("chat") {
+            wss.push(thread::spawn(move || ws::chat(addr, s6, i)));
+        }
+    }
     (http, wss)
 }
 
@@ -234,7 +262,8 @@ fn watch(
             cfg.out_dir.join("soak.svg"),
             svg::chart(&title, &samples, warmup.as_secs_f64()),
         );
-        if n % 2 == 0 && start.elapsed() + cfg.sample_every / 2 < cfg.duration {
+        if n % 2 == 0 && cfg.runs("storm") && start.elapsed() + cfg.sample_every / 2 < cfg.duration
+        {
             let (stats, size) = (stats.clone(), cfg.storm_size);
             thread::spawn(move || load::storm(addr, &stats, size));
         }
@@ -264,7 +293,7 @@ fn judge(
     if panics > 0 {
         p.push(format!("{panics} panics in the server's stderr"));
     }
-    let (r, f, t) = report.slopes;
+    let [r, f, t] = report.slopes;
     let l = report.limits;
     if after.len() < 3 {
         p.push(format!(
@@ -272,17 +301,19 @@ fn judge(
             after.len()
         ));
     } else {
-        if r > l.rss_kib_per_min {
+        if sample::grows(r, l.rss_kib_per_min) {
             p.push(format!(
-                "RSS grows {r:.0} KiB/min (allowed {:.0})",
-                l.rss_kib_per_min
+                "RSS grows {:.0} ± {:.0} KiB/min (allowed {:.0})",
+                r.0, r.1, l.rss_kib_per_min
             ));
         }
-        if f > l.count_per_min || t > l.count_per_min {
-            p.push(format!(
-                "fds grow {f:.2}/min, threads {t:.2}/min (allowed {:.2})",
-                l.count_per_min
-            ));
+        for (name, fit) in [("fds", f), ("threads", t)] {
+            if sample::grows(fit, l.count_per_min) {
+                p.push(format!(
+                    "{name} grow {:.2} ± {:.2}/min (allowed {:.2})",
+                    fit.0, fit.1, l.count_per_min
+                ));
+            }
         }
     }
     let bad: Vec<String> = report

@@ -53,18 +53,37 @@ pub fn write_csv(path: &Path, samples: &[Sample]) -> io::Result<()> {
     std::fs::write(path, out)
 }
 
-/// The least-squares slope of `y` over `x` (units of y per unit of x);
-/// `0` with fewer than two distinct x.
-pub fn slope(points: &[(f64, f64)]) -> f64 {
+/// The least-squares slope of `y` over `x` (units of y per unit of x),
+/// and its standard error; `(0, 0)` with fewer than three points or no
+/// spread in x.
+pub fn slope(points: &[(f64, f64)]) -> (f64, f64) {
     let n = points.len() as f64;
-    if points.len() < 2 {
-        return 0.0;
+    if points.len() < 3 {
+        return (0.0, 0.0);
     }
     let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
     let my = points.iter().map(|p| p.1).sum::<f64>() / n;
     let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    if sxx == 0.0 { 0.0 } else { sxy / sxx }
+    if sxx == 0.0 {
+        return (0.0, 0.0);
+    }
+    let b = sxy / sxx;
+    let residuals: f64 = points
+        .iter()
+        .map(|p| (p.1 - my - b * (p.0 - mx)).powi(2))
+        .sum();
+    (b, (residuals / (n - 2.0) / sxx).sqrt())
+}
+
+/// A growth is a leak when its slope is over the limit **and** more than
+/// this many standard errors above zero: one noisy sample (a burst of
+/// connections in transit) does not fail a soak, a steady climb does.
+pub const SIGNIFICANCE: f64 = 3.0;
+
+/// Whether `(slope, error)` is a growth beyond `limit`.
+pub fn grows(fit: (f64, f64), limit: f64) -> bool {
+    fit.0 > limit && fit.0 > SIGNIFICANCE * fit.1
 }
 
 /// How flat is flat: the growth allowed after warm-up, per minute.
@@ -96,17 +115,18 @@ impl Limits {
     }
 }
 
-/// Slopes after warm-up, per minute: (RSS KiB, fds, threads).
-pub fn slopes(samples: &[Sample]) -> (f64, f64, f64) {
+/// Slopes after warm-up, per minute, with their standard errors:
+/// RSS KiB, fds, threads.
+pub fn slopes(samples: &[Sample]) -> [(f64, f64); 3] {
     let per_min = |f: fn(&Sample) -> f64| {
         let pts: Vec<(f64, f64)> = samples.iter().map(|s| (s.t / 60.0, f(s))).collect();
         slope(&pts)
     };
-    (
+    [
         per_min(|s| s.rss_kib as f64),
         per_min(|s| s.fds as f64),
         per_min(|s| s.threads as f64),
-    )
+    ]
 }
 
 #[cfg(test)]
@@ -116,9 +136,21 @@ mod tests {
     #[test]
     fn slope_of_a_line_is_its_gradient() {
         let pts: Vec<(f64, f64)> = (0..10).map(|x| (x as f64, 3.0 * x as f64 + 7.0)).collect();
-        assert!((slope(&pts) - 3.0).abs() < 1e-9);
-        assert_eq!(slope(&[(1.0, 5.0)]), 0.0);
-        assert_eq!(slope(&[(1.0, 5.0), (1.0, 9.0)]), 0.0);
+        let (b, se) = slope(&pts);
+        assert!((b - 3.0).abs() < 1e-9 && se < 1e-9);
+        assert!(grows((b, se), 2.0) && !grows((b, se), 4.0));
+        assert_eq!(slope(&[(1.0, 5.0), (2.0, 9.0)]), (0.0, 0.0));
+        assert_eq!(slope(&[(1.0, 5.0), (1.0, 9.0), (1.0, 7.0)]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn one_outlier_is_not_a_leak() {
+        // Flat at 50 but for one dip right after warm-up.
+        let pts: Vec<(f64, f64)> = (0..9)
+            .map(|x| (x as f64, if x == 0 { 34.0 } else { 50.0 + (x % 3) as f64 }))
+            .collect();
+        let fit = slope(&pts);
+        assert!(fit.0 > 1.0 && !grows(fit, 1.0), "{fit:?}");
     }
 
     #[test]
