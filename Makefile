@@ -165,6 +165,17 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: properties broken in:$$failed"; exit 1; fi; echo "fuzz: no finding"
 
+# Soak: the release capstone under every kind of load at once for
+# SOAK_SECONDS, sampled every 10 s into target/soak/samples.csv and soak.svg,
+# then SIGTERM; fails with a summary unless it passed (src/soak/mod.rs).
+# SOAK_SERVER_ARGS picks the design, e.g. "--quiet --event-loop".
+SOAK_SECONDS ?= 600
+SOAK_SERVER ?= target/release/wirebook
+SOAK_SERVER_ARGS ?= --quiet
+soak:
+	$(CARGO) build --release --bin wirebook --bin soak
+	target/release/soak --seconds $(SOAK_SECONDS) --server $(SOAK_SERVER) --server-args "$(SOAK_SERVER_ARGS)"
+
 clean:
 	$(CARGO) clean
 	rm -rf book
