@@ -27,6 +27,10 @@ fn main() {
     args.describe("--clients N          clients of each kind (default 3)");
     args.describe("--only KINDS         only these loads, comma-separated: keepalive, pipelined,");
     args.describe("                     transfers, slowloris, echo, chat, resets, garbage, storm");
+    args.describe("--allocator-caches   keep glibc's per-thread malloc caches on in the server");
+    args.describe(
+        "                     (off by default: their slow, bounded fill looks like a leak)",
+    );
     args.describe("--out DIR            samples.csv and soak.svg go here (default target/soak)");
     args.handle_help();
     let mut cfg = Config::new(
@@ -50,6 +54,7 @@ fn main() {
             args.fail(format!("unknown load `{bad}` for --only"));
         }
     }
+    cfg.allocator_caches = args.flag("--allocator-caches");
     if let Some(out) = args.value("--out") {
         cfg.out_dir = PathBuf::from(out);
     }

@@ -253,3 +253,67 @@ pub fn storm(addr: SocketAddr, stats: &Arc<Stats>, size: usize) {
         let _ = t.join();
     }
 }
+
+/// Requests each warm-up connection makes.
+pub const WARM_UP_REQUESTS: usize = 20;
+
+/// Warms every worker of the server up before anything is measured: `n`
+/// connections at once (more than the server has threads), each making
+/// [`WARM_UP_REQUESTS`] requests of every kind. A thread pool hands work to
+/// the workers it already has warm; one that first serves after ten
+/// minutes grows the server's memory by its stack and allocator caches
+/// then, which would look like a leak. Failures count as any others.
+pub fn warm_up(addr: SocketAddr, stats: &Arc<Stats>, n: usize, big: &Arc<Vec<u8>>) {
+    let barrier = Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (stats, barrier, big) = (stats.clone(), barrier.clone(), big.clone());
+            std::thread::spawn(move || {
+                let conn = Conn::open(addr);
+                barrier.wait();
+                let Ok(mut conn) = conn else {
+                    stats.fail("HTTP connect (warm-up)");
+                    return;
+                };
+                for k in 0..WARM_UP_REQUESTS {
+                    let ok = match k % 4 {
+                        0 => exchange(
+                            &mut conn,
+                            &stats,
+                            &request("GET", "/hello", &[], b""),
+                            "GET",
+                            200,
+                            None,
+                        ),
+                        1 => exchange(
+                            &mut conn,
+                            &stats,
+                            &request("GET", "/p9.txt", &[], b""),
+                            "GET",
+                            200,
+                            Some(page(9).as_bytes()),
+                        ),
+                        2 => {
+                            let req = request("POST", "/echo", &[], b"warm");
+                            exchange(&mut conn, &stats, &req, "POST", 200, Some(b"warm"))
+                        }
+                        _ => exchange(
+                            &mut conn,
+                            &stats,
+                            &request("GET", "/big.bin", &[], b""),
+                            "GET",
+                            200,
+                            Some(&big),
+                        ),
+                    };
+                    if !ok {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}

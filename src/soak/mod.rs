@@ -53,6 +53,9 @@ pub struct Config {
     /// Only these kinds of load ([`KINDS`]); all when empty. To find which
     /// load a growth comes from.
     pub only: Vec<String>,
+    /// Keep glibc's per-thread malloc caches on in the server (off by
+    /// default: see [`report::NO_THREAD_CACHES`]).
+    pub allocator_caches: bool,
 }
 
 /// The kinds of load, as `--only` names them.
@@ -80,6 +83,7 @@ impl Config {
             clients: 3,
             storm_size: 64,
             only: Vec::new(),
+            allocator_caches: false,
         }
     }
 

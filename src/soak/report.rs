@@ -21,6 +21,30 @@ pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Warm-up: the first fifth of the run, at least two samples, at most 2 min.
 pub const MAX_WARMUP: Duration = Duration::from_secs(120);
 
+/// Most connections of the warm-up: under the capstone's default
+/// `--max-connections` (1024), which would answer more with 503.
+pub const MAX_WARM_UP_CONNECTIONS: usize = 512;
+
+/// glibc's per-thread cache of freed blocks (tcache: 64 sizes, 7 blocks
+/// each, per thread) fills slowly and at random as requests of new sizes
+/// come, one thread at a time: with 128 workers that is many MiB, climbing
+/// for many minutes, and bounded. It says nothing about the server and
+/// would hide (or fake) a leak, so the soak turns it off unless asked.
+pub const NO_THREAD_CACHES: &str = "glibc.malloc.tcache_count=0";
+
+/// The workers a server of these arguments will have, times two.
+fn warm_up_connections(args: &[String]) -> usize {
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(DEFAULT_SERVER_THREADS);
+    (threads * 2).clamp(16, MAX_WARM_UP_CONNECTIONS)
+}
+
+/// The capstone's default `--threads`.
+pub const DEFAULT_SERVER_THREADS: usize = 128;
+
 /// What a soak saw, and its verdict.
 #[derive(Debug)]
 pub struct Report {
@@ -101,6 +125,9 @@ fn start_server(cfg: &Config) -> io::Result<Server> {
     let _ = std::fs::remove_dir_all(&uploads);
     std::fs::create_dir_all(&uploads)?;
     let mut cmd = Command::new(&cfg.server);
+    if !cfg.allocator_caches && std::env::var_os("GLIBC_TUNABLES").is_none() {
+        cmd.env("GLIBC_TUNABLES", NO_THREAD_CACHES);
+    }
     cmd.args(&cfg.server_args)
         .arg("--root")
         .arg(&root)
@@ -165,6 +192,16 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
         cfg.duration
     );
     let stats = Arc::new(Stats::default());
+    // More connections than the server has workers, so that every worker
+    // has served before the clock starts. Pools start workers on demand, so
+    // /proc cannot tell how many there will be: twice the capstone's
+    // default of 128 (or what --threads says).
+    let warm = warm_up_connections(&cfg.server_args);
+    load::warm_up(addr, &stats, warm, &big);
+    println!(
+        "soak: warmed up {warm} workers with {} requests",
+        stats.requests.load(Ordering::Relaxed)
+    );
     let (http, wss) = start_load(addr, cfg, &stats, big);
     let warmup = (cfg.duration / 5).max(cfg.sample_every * 2).min(MAX_WARMUP);
     let (samples, died) = watch(cfg, pid, addr, &stats, warmup);
