@@ -207,7 +207,7 @@ pub fn transfers(addr: SocketAddr, stats: Arc<Stats>, big: Arc<Vec<u8>>, id: usi
                 Some(&big),
             );
         }
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             cut_off(addr, &stats, &name, &mut rng);
         }
     }

@@ -299,7 +299,9 @@ fn watch(
             cfg.out_dir.join("soak.svg"),
             svg::chart(&title, &samples, warmup.as_secs_f64()),
         );
-        if n % 2 == 0 && cfg.runs("storm") && start.elapsed() + cfg.sample_every / 2 < cfg.duration
+        if n.is_multiple_of(2)
+            && cfg.runs("storm")
+            && start.elapsed() + cfg.sample_every / 2 < cfg.duration
         {
             let (stats, size) = (stats.clone(), cfg.storm_size);
             thread::spawn(move || load::storm(addr, &stats, size));

@@ -38,8 +38,11 @@ use wirebook::ch08_websocket::message::{Event, Message, Reassembler, valid_utf8_
 use wirebook::ch09_capstone::json;
 use wirebook::ch09_capstone::protocol::ClientMessage;
 
+/// A property: panics when `data` breaks it.
+pub type Property = fn(&[u8]);
+
 /// Every target, by the name of its corpus directory and fuzz target.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Property)] = &[
     ("head_hand", head_hand),
     ("head_httparse", head_httparse),
     ("chunked", chunked),
