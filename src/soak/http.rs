@@ -24,26 +24,49 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// One client connection.
+/// One client connection, opened again when the server ends it with
+/// `Connection: close` (RFC 9112 §9.6: a server may, e.g. when all its
+/// workers are busy; a client must then not send on it).
 pub struct Conn {
+    addr: SocketAddr,
     reader: BufReader<TcpStream>,
     writer: TcpStream,
+    /// The last response said `Connection: close`.
+    closing: bool,
+}
+
+fn connect(addr: SocketAddr) -> io::Result<(BufReader<TcpStream>, TcpStream)> {
+    let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    s.set_nodelay(true)?;
+    Ok((BufReader::new(s.try_clone()?), s))
 }
 
 impl Conn {
     pub fn open(addr: SocketAddr) -> io::Result<Conn> {
-        let s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
-        s.set_read_timeout(Some(IO_TIMEOUT))?;
-        s.set_write_timeout(Some(IO_TIMEOUT))?;
-        s.set_nodelay(true)?;
+        let (reader, writer) = connect(addr)?;
         Ok(Conn {
-            writer: s.try_clone()?,
-            reader: BufReader::new(s),
+            addr,
+            reader,
+            writer,
+            closing: false,
         })
     }
 
+    /// Sends `bytes`, on a new connection if the server closed the last.
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.closing {
+            (self.reader, self.writer) = connect(self.addr)?;
+            self.closing = false;
+        }
         self.writer.write_all(bytes)
+    }
+
+    /// Whether the server said it closes the connection after the last
+    /// response: requests pipelined behind it will not be answered.
+    pub fn closing(&self) -> bool {
+        self.closing
     }
 
     pub fn stream(&self) -> &TcpStream {
@@ -64,6 +87,7 @@ impl Conn {
             BodyReader::new(&mut self.reader, kind)
                 .take(MAX_BODY)
                 .read_to_end(&mut body)?;
+            self.closing = head.headers.has_token("connection", "close");
             return Ok(Reply { head, body });
         }
     }

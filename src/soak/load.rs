@@ -159,6 +159,11 @@ pub fn pipelined(addr: SocketAddr, stats: Arc<Stats>) {
                 if !check(&stats, &req, r, 200, Some(page(i).as_bytes())) {
                     break 'conn;
                 }
+                if conn.closing() {
+                    // The rest are not answered on this connection; the
+                    // whole batch goes again on a new one.
+                    break;
+                }
             }
         }
     }
