@@ -4,7 +4,7 @@ CARGO ?= cargo
 RUN_BIN ?= wirebook
 ADDR ?= 127.0.0.1:8888
 
-.PHONY: help run test fmt clippy check-fmt build release book exercises verify bench bench-hello bench-peers bench-quick \
+.PHONY: help run test fmt clippy check-fmt build release book exercises verify bench bench-hello bench-peers bench-quick fuzz soak \
         browser-deps screenshot clean \
         ch01 ch02 ch03 ch04 ch05 ch06 ch07 ch08 ch09
 
@@ -18,6 +18,8 @@ help:
 	@echo "make fmt      format; make clippy: lint"
 	@echo "make bench    benchmarks against nginx, tiny_http, Tornado, tungstenite (../shared/bench)"
 	@echo "make bench-quick  one short round of the same"
+	@echo "make fuzz     fuzz every parser, FUZZ_SECONDS each (default 60; nightly, cargo-fuzz)"
+	@echo "make soak     the capstone under mixed load for SOAK_SECONDS (default 600); target/soak/"
 	@echo "make browser-deps install playwright-core for the browser test (needs npm)"
 	@echo "make book     render chapters/ with mdBook into target/book (served at /book/)"
 	@echo "make screenshot  run the browser test and copy its picture of the chat page into static/"
@@ -168,6 +170,44 @@ bench-peers: release
 # One short round, for a quick look.
 bench-quick:
 	$(MAKE) bench BENCH_DURATION=3 BENCH_ROUNDS=1
+
+# Fuzzing: one cargo-fuzz target per parser (tests/fuzz/fuzz_targets/), the
+# properties in tests/fuzz/src/lib.rs. New inputs go to target/fuzz/corpus,
+# crashes to target/fuzz/artifacts/NAME/; the seed corpus in tests/fuzz/corpus
+# is only read. Copy a crash into tests/fuzz/regressions/NAME/ once fixed:
+# tests/fuzz_corpus.rs replays it in make test. The parsers are safe Rust
+# (bounds-checked), so the default is no sanitizer, which runs about twice
+# as many inputs a second; FUZZ_SANITIZER=address turns ASan on.
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
+FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_targets/*.rs))))
+FUZZ_DIR := $(CURDIR)/target/fuzz
+fuzz:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+	$(CARGO) +nightly fuzz build --fuzz-dir tests/fuzz --target-dir $(FUZZ_DIR) -s $(FUZZ_SANITIZER) -O
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  reg=$(CURDIR)/tests/fuzz/regressions/$$t; [ -d $$reg ] || reg=; \
+	  printf "== %-14s %s s: " $$t $(FUZZ_SECONDS); \
+	  if $(CARGO) +nightly fuzz run --fuzz-dir tests/fuzz --target-dir $(FUZZ_DIR) -s $(FUZZ_SANITIZER) -O $$t \
+	      $(FUZZ_DIR)/corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t $$reg -- \
+	      -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+	      -print_final_stats=1 >$(FUZZ_DIR)/$$t.log 2>&1; then \
+	    sed -n 's/^#\([0-9]*\)\tDONE *\(cov: [0-9]* ft: [0-9]*\).*/\1 runs, \2/p' $(FUZZ_DIR)/$$t.log | tail -1; \
+	  else echo "FAILED (see $(FUZZ_DIR)/$$t.log and $(FUZZ_DIR)/artifacts/$$t/)"; failed="$$failed $$t"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: properties broken in:$$failed"; exit 1; fi; echo "fuzz: no finding"
+
+# Soak: the release capstone under every kind of load at once for
+# SOAK_SECONDS, sampled every 10 s into target/soak/samples.csv and soak.svg,
+# then SIGTERM; fails with a summary unless it passed (src/soak/mod.rs).
+# SOAK_SERVER_ARGS picks the design, e.g. "--quiet --event-loop".
+SOAK_SECONDS ?= 600
+SOAK_SERVER ?= target/release/wirebook
+SOAK_SERVER_ARGS ?= --quiet
+soak:
+	$(CARGO) build --release --bin wirebook --bin soak
+	target/release/soak --seconds $(SOAK_SECONDS) --server $(SOAK_SERVER) --server-args "$(SOAK_SERVER_ARGS)"
 
 clean:
 	$(CARGO) clean

@@ -18,7 +18,8 @@
 //!
 //! Shared tools that are not a chapter: [`cli`] (argument parsing for every
 //! binary), [`trace`] (the `--trace` dump of bytes on the wire), [`check`]
-//! (the exercises' black-box checks), [`rng`] (random inputs and masking keys)
+//! (the exercises' black-box checks), [`rng`] (random inputs and masking keys),
+//! [`soak`] (the capstone under mixed load for minutes, `make soak`)
 //! and [`testkit`] (starting a binary and waiting for its `listening on` line).
 //! [`workbook`] holds the exercises' stubs and their runner
 //! (`cargo run --bin exercises`).
@@ -44,6 +45,7 @@ macro_rules! exercise {
 pub mod check;
 pub mod cli;
 pub mod rng;
+pub mod soak;
 pub mod testkit;
 pub mod trace;
 pub mod workbook;

@@ -296,10 +296,10 @@ impl Url {
     /// [`Url::join`] for an already parsed reference.
     pub fn resolve(&self, r: &Url) -> Url {
         let (authority, path, query) = if !r.scheme.is_empty() {
-            return Url {
+            return keep_path_off_authority(Url {
                 path: remove_dot_segments(&r.path),
                 ..r.clone()
-            };
+            });
         } else if r.authority.is_some() {
             (
                 r.authority.clone(),
@@ -325,13 +325,13 @@ impl Url {
                 r.query.clone(),
             )
         };
-        Url {
+        keep_path_off_authority(Url {
             scheme: self.scheme.clone(),
             authority,
             path,
             query,
             fragment: r.fragment.clone(),
-        }
+        })
     }
 
     /// RFC 3986 §5.2.3: a relative path replaces the last segment of the
@@ -438,6 +438,17 @@ impl fmt::Display for Url {
         }
         Ok(())
     }
+}
+
+/// Without an authority, a path may not begin with `//` (RFC 3986 §3.3):
+/// printed, it would read back as an authority (`a:..//h` resolves to the
+/// path `//h`, which prints as `a://h`). As the WHATWG URL standard does,
+/// such a path gets a `/.` in front, which means the same path.
+fn keep_path_off_authority(mut u: Url) -> Url {
+    if u.authority.is_none() && u.path.starts_with("//") {
+        u.path.insert_str(0, "/.");
+    }
+    u
 }
 
 /// RFC 3986 §5.2.4: removes `.` and `..` segments, so `/a/b/../c/./d`

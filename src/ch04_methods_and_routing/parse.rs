@@ -53,6 +53,13 @@ pub fn parse_request_head(
             if target.len() > limits.max_target_bytes {
                 return Err(HeadError::TargetTooLong);
             }
+            // httparse lets UTF-8 through in the target; RFC 9112 §3.2 (and
+            // chapter 2's parser) allow visible ASCII only.
+            if !target.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+                return Err(HeadError::BadStartLine(
+                    "request-target has a byte that is not visible ASCII",
+                ));
+            }
             if req.headers.len() > limits.max_fields {
                 return Err(HeadError::TooManyFields);
             }
