@@ -119,6 +119,19 @@ const SKIPPED: &[(&str, &str)] = &[
     ),
     ("python3 echo.py", "a benchmark peer the reader writes"),
     (
+        "make exercises",
+        "the workbook loop edits src/; `exercises verify` in make test proves it",
+    ),
+    (
+        "--bin exercises",
+        "the workbook loop edits src/; `exercises verify` in make test proves it",
+    ),
+    ("$EDITOR", "opens the reader's editor"),
+    (
+        "! -name checks.rs",
+        "scans the repository's src/, which the test's directory does not have",
+    ),
+    (
         "nosuch.invalid",
         "asks the system's resolver, which may wait for a network the test does not have",
     ),
