@@ -66,8 +66,10 @@ fn answer(request: Request, root: &Path) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(port), Some(root)) = (args.first().and_then(|p| p.parse::<u16>().ok()), args.get(1))
-    else {
+    let (Some(port), Some(root)) = (
+        args.first().and_then(|p| p.parse::<u16>().ok()),
+        args.get(1),
+    ) else {
         eprintln!("usage: peer_tiny_http PORT ROOT [WORKERS]");
         std::process::exit(2);
     };
