@@ -135,6 +135,9 @@ const FILES: &[&str] = &[
 ];
 const ECHO: &[&str] = &["tungstenite", "ch08_ws_echo", "wirebook", "tornado"];
 const IDLE_WS: &[&str] = &["tungstenite", "ch08_ws_echo", "tornado"];
+/// Most idle WebSockets held: tungstenite spends a thread and about 150 KiB
+/// on each, so 50,000 would take gigabytes on a small machine.
+pub const IDLE_WS_MAX: usize = 10_000;
 
 /// Every workload, in the report's order; idle ones for each size in
 /// `idle_sizes`.
@@ -206,6 +209,9 @@ pub fn workloads(idle_sizes: &[usize]) -> Vec<Workload> {
             peer: "nginx-w1",
             servers: HELLO,
         });
+        if n > IDLE_WS_MAX {
+            continue;
+        }
         all.push(Workload {
             id: format!("idle-ws-{k}"),
             title: format!("{k} idle WebSockets"),
