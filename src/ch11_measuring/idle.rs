@@ -28,7 +28,11 @@ pub const PER_SOURCE: usize = 20_000;
 /// Most connections one holder keeps (source addresses 127.0.0.2 to .11).
 pub const MAX_CONNECTIONS: usize = 200_000;
 /// Longest wait to connect, and for one answer.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
+pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
+/// Failures in a row after which the holder stops: the server is full
+/// (out of file descriptors, at its cap) or gone, and each further try
+/// would only wait for its timeout.
+pub const GIVE_UP_AFTER: usize = 10;
 
 /// What each idle connection does before it goes quiet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,8 +161,8 @@ fn open_one(i: usize, to: SocketAddrV4, kind: &Kind) -> Result<TcpStream, String
 }
 
 /// Opens `n` connections to `to` one after another and keeps those that
-/// were answered. Stops early after 100 failures in a row (the server is
-/// full, or gone).
+/// were answered. Stops early after [`GIVE_UP_AFTER`] failures in a row;
+/// the connections not tried count as failed.
 pub fn hold(to: SocketAddrV4, n: usize, kind: &Kind) -> Held {
     let mut held = Held::default();
     let mut failed_in_a_row = 0;
@@ -172,7 +176,7 @@ pub fn hold(to: SocketAddrV4, n: usize, kind: &Kind) -> Held {
                 held.failed += 1;
                 held.first_error.get_or_insert(e);
                 failed_in_a_row += 1;
-                if failed_in_a_row >= 100 {
+                if failed_in_a_row >= GIVE_UP_AFTER {
                     held.failed += n - i - 1;
                     break;
                 }

@@ -174,7 +174,7 @@ pub fn workloads(idle_sizes: &[usize]) -> Vec<Workload> {
         },
         Workload {
             id: "ws-16x64".into(),
-            title: "WebSocket echo, 16 connections x 64 B".into(),
+            title: "WebSocket echo, 16 connections × 64 B".into(),
             load: Load::Ws {
                 connections: 16,
                 bytes: 64,
@@ -184,7 +184,7 @@ pub fn workloads(idle_sizes: &[usize]) -> Vec<Workload> {
         },
         Workload {
             id: "ws-1x64k".into(),
-            title: "WebSocket echo, 1 connection x 64 KiB".into(),
+            title: "WebSocket echo, 1 connection × 64 KiB".into(),
             load: Load::Ws {
                 connections: 1,
                 bytes: 64 << 10,

@@ -172,6 +172,15 @@ pub fn latency(us: Option<u64>) -> String {
     }
 }
 
+/// Two decimals; three below 0.1, so that a small ratio is not 0.00.
+pub fn ratio(r: f64) -> String {
+    if r < 0.095 {
+        format!("{r:.3}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
 fn ratio_cell(r: &Row) -> String {
     if r.is_peer {
         return "1 (peer)".into();
@@ -180,15 +189,19 @@ fn ratio_cell(r: &Row) -> String {
         return "–".into();
     };
     if r.ratios.len() < 2 {
-        return format!("{m:.2}");
+        return ratio(m);
     }
     let lo = r.ratios.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = r.ratios.iter().copied().fold(0.0, f64::max);
-    format!("{m:.2} ({lo:.2}–{hi:.2})")
+    format!("{} ({}–{})", ratio(m), ratio(lo), ratio(hi))
 }
 
 fn cpu_cell(cpu: Option<f64>) -> String {
-    cpu.map_or("–".into(), |c| format!("{c:.1} µs"))
+    match cpu {
+        None => "–".into(),
+        Some(c) if c < 100.0 => format!("{c:.1} µs"),
+        Some(c) => format!("{} µs", thousands(c)),
+    }
 }
 
 /// The tables of the rows of workloads that `pick` selects, each
@@ -388,5 +401,10 @@ mod tests {
         assert_eq!(latency(Some(12_345)), "12.3 ms");
         assert_eq!(latency(Some(250_000)), "250 ms");
         assert_eq!(latency(None), "–");
+        assert_eq!((ratio(0.004), ratio(0.5)), ("0.004".into(), "0.50".into()));
+        assert_eq!(
+            (cpu_cell(Some(7.26)), cpu_cell(Some(10_000.0))),
+            ("7.3 µs".into(), "10,000 µs".into())
+        );
     }
 }

@@ -67,11 +67,18 @@ unsafe extern "C" {
 }
 
 impl Running {
-    /// SIGTERM to the server's process group, then SIGKILL if it lingers.
+    /// SIGTERM to the server and its descendants (nginx's workers), then
+    /// SIGKILL to whatever lingers. The server shares the driver's process
+    /// group, so Ctrl-C on `make bench` stops it too.
     fn stop(mut self) {
-        let group = -(self.child.id() as i32);
-        // SAFETY: kill(2) with plain integers; the group is the one we made.
-        unsafe { kill(group, 15) };
+        let tree = procfs::tree(self.child.id());
+        let signal = |sig: i32| {
+            for &pid in &tree {
+                // SAFETY: kill(2) with plain integers, on our own children.
+                unsafe { kill(pid as i32, sig) };
+            }
+        };
+        signal(15);
         let until = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < until {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -79,8 +86,9 @@ impl Running {
             }
             thread::sleep(Duration::from_millis(20));
         }
-        // SAFETY: as above; the group may already be gone.
-        unsafe { kill(group, 9) };
+        if self.child.try_wait().ok().flatten().is_none() {
+            signal(9);
+        }
         let _ = self.child.wait();
     }
 }
@@ -132,7 +140,7 @@ fn abs(p: &Path) -> String {
         .to_string()
 }
 
-/// Starts `server` on CPU 0 in its own process group and waits for its port.
+/// Starts `server` on CPU 0 and waits for its port.
 fn start(opts: &Options, server: &Server, log: &Path) -> Result<Running, Miss> {
     let port = free_port().map_err(Miss::Fail)?;
     let argv = command_of(opts, server, port).map_err(Miss::Skip)?;
@@ -146,11 +154,9 @@ fn start(opts: &Options, server: &Server, log: &Path) -> Result<Running, Miss> {
     let err_file = log_file
         .try_clone()
         .map_err(|e| Miss::Fail(e.to_string()))?;
-    use std::os::unix::process::CommandExt;
     let mut child = Command::new("taskset")
         .args(["-c", "0"])
         .args(&argv)
-        .process_group(0)
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(err_file)
@@ -340,7 +346,8 @@ fn measure_load(
         p50_us: Some(sum.p50_us),
         p99_us: Some(sum.p99_us),
         errors: sum.errors,
-        cpu_us: (sum.count > 0).then(|| cpu as f64 / sum.count as f64),
+        // Less than one clock tick in the whole run is no measurement.
+        cpu_us: (sum.count > 0 && cpu > 0).then(|| cpu as f64 / sum.count as f64),
         detail: String::new(),
     })
 }
@@ -461,8 +468,11 @@ pub fn run(opts: &Options, machine: Vec<super::machine::Fact>) -> Result<Report,
             && connections as u64 + 1024 > open_files
         {
             report.notes.push(format!(
-                "{}: skipped, it needs {connections} open files and the limit is {open_files} (run as root to raise it)",
-                w.id
+                "{}: skipped, it needs {} open files and this process may have {} \
+                 (only root may raise the hard limit, and a container may forbid it)",
+                w.id,
+                super::report::thousands(connections as f64 + 1024.0),
+                super::report::thousands(open_files as f64)
             ));
             continue;
         }

@@ -116,9 +116,11 @@ pub fn ratio_chart(title: &str, subtitle: &str, bars: &[Bar]) -> String {
     let mut y = TOP;
     for (i, b) in bars.iter().enumerate() {
         if i == 0 || bars[i - 1].group != b.group {
+            // A white band under the heading interrupts the grid lines.
             let _ = writeln!(
                 s,
-                "<text x=\"20\" y=\"{:.1}\" font-weight=\"bold\" fill=\"#111\">{}</text>",
+                "<rect x=\"0\" y=\"{y:.1}\" width=\"{WIDTH}\" height=\"{HEADING}\" fill=\"#ffffff\"/>\n\
+                 <text x=\"20\" y=\"{:.1}\" font-weight=\"bold\" fill=\"#111\">{}</text>",
                 y + 18.0,
                 escape(&b.group)
             );
