@@ -90,7 +90,9 @@ book:
 # tests/peers/ (nginx's configuration, Tornado's script, tiny_http and
 # tungstenite as examples). Quote ratios within one run, never absolute
 # numbers across runs. BENCH_ARGS passes more options to ch11_bench
-# (e.g. BENCH_ARGS="--only hello-c64,ws-16x64 --idle 1000").
+# (e.g. BENCH_ARGS="--only hello-c64,ws-16x64 --idle 1000"; with
+# BENCH_ARGS="--chapter chapters/11-measuring.md" the run also goes into
+# chapter 11 and its chart to chapters/ratios.svg).
 BENCH_DURATION ?= 10
 BENCH_ROUNDS ?= 2
 BENCH_ARGS ?=

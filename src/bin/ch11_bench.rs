@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use wirebook::ch02_http_by_hand::date::format_http_date;
-use wirebook::ch11_measuring::{machine, run};
+use wirebook::ch11_measuring::{machine, report, run};
 use wirebook::cli::Args;
 
 fn main() {
@@ -16,13 +16,14 @@ fn main() {
          generator (wrk, ch11_wsload) to CPU 1, servers alternating within a round.\n\
          Needs wrk and taskset; nginx and Tornado rows are skipped with a note if missing.\n\
          Run from the crate's root after `cargo build --release --bins --examples`.",
-        "[--duration SECONDS] [--rounds N] [--only ID,ID] [--idle N,N] [--out DIR]",
+        "[--duration SECONDS] [--rounds N] [--only ID,ID] [--idle N,N] [--out DIR] [--chapter FILE]",
     );
     args.describe("--duration SECONDS   measured seconds per workload and server (default 10)")
         .describe("--rounds N           rounds, order reversed every other round (default 2)")
         .describe("--only ID,ID         only these workloads (hello-c64, small, ws-16x64, idle-http-1k, ...)")
         .describe("--idle N,N           idle connection counts (default 1000,10000,50000)")
-        .describe("--out DIR            where the report goes (default target/bench)");
+        .describe("--out DIR            where the report goes (default target/bench)")
+        .describe("--chapter FILE       also put the run into FILE between its bench:run markers,\n                     and the chart beside it as ratios.svg");
     let secs: u64 = args.parsed("--duration", 10);
     let rounds: usize = args.parsed("--rounds", 2);
     let only = args.value("--only").unwrap_or_default();
@@ -30,6 +31,11 @@ fn main() {
         .value("--idle")
         .unwrap_or_else(|| "1000,10000,50000".into());
     let out = PathBuf::from(args.value("--out").unwrap_or_else(|| "target/bench".into()));
+    let chapter = args.value("--chapter").map(PathBuf::from);
+    let chapter_text = chapter.as_ref().map(|c| {
+        std::fs::read_to_string(c)
+            .unwrap_or_else(|e| args.fail(format!("--chapter {}: {e}", c.display())))
+    });
     if !(1..=600).contains(&secs) {
         args.fail("--duration must be 1..=600 seconds");
     }
@@ -76,11 +82,22 @@ fn main() {
         }
     };
     report.date = format_http_date(std::time::SystemTime::now());
-    match run::write(&report, &opts.out) {
-        Ok((md, svg)) => eprintln!("wrote {} and {}", md.display(), svg.display()),
-        Err(e) => {
-            eprintln!("ch11_bench: error: {e}");
-            std::process::exit(1);
-        }
+    let (md, svg) = run::write(&report, &opts.out).unwrap_or_else(|e| fail(&e));
+    eprintln!("wrote {} and {}", md.display(), svg.display());
+    if let (Some(path), Some(text)) = (chapter, chapter_text) {
+        let beside = path.with_file_name("ratios.svg");
+        let spliced = report::splice(&text, &report, "ratios.svg").unwrap_or_else(|e| fail(&e));
+        std::fs::write(&path, spliced).unwrap_or_else(|e| fail(&e.to_string()));
+        std::fs::copy(&svg, &beside).unwrap_or_else(|e| fail(&e.to_string()));
+        eprintln!(
+            "put the run into {} and {}",
+            path.display(),
+            beside.display()
+        );
     }
+}
+
+fn fail(e: &str) -> ! {
+    eprintln!("ch11_bench: error: {e}");
+    std::process::exit(1)
 }

@@ -257,11 +257,11 @@ fn table(out: &mut String, report: &Report, rows: &[Row], idle: bool) {
     }
 }
 
-/// `report.md`.
-pub fn markdown(report: &Report) -> String {
+/// The command, the machine, the chart (if `image` is given), the median
+/// tables and the notes, under headings of level `h` (`##`, `###`).
+fn summary(report: &Report, h: &str, image: Option<&str>) -> String {
     let mut out = String::new();
     let rounds = report.rounds;
-    let _ = writeln!(out, "# Benchmark report\n");
     let _ = writeln!(
         out,
         "{}, `{}`: {rounds} round{} of {} s per workload and server, after 1 s of warm-up; \
@@ -273,20 +273,39 @@ pub fn markdown(report: &Report) -> String {
         if rounds == 1 { "" } else { "s" },
         report.duration_secs
     );
-    out.push_str("## Machine\n\n| | |\n|---|---|\n");
+    let _ = writeln!(out, "{h} Machine\n\n| | |\n|---|---|");
     for (k, v) in &report.machine {
         let _ = writeln!(out, "| {k} | {v} |");
     }
+    if let Some(src) = image {
+        let _ = writeln!(
+            out,
+            "\n![Each server's throughput divided by its peer's in the same round]({src})"
+        );
+    }
     let rows = report.rows();
-    let _ = writeln!(out, "\n## Under load (median of {rounds})\n");
+    let _ = writeln!(out, "\n{h} Under load (median of {rounds})\n");
     table(&mut out, report, &rows, false);
     if report.workloads.iter().any(|w| w.is_idle()) {
         let _ = writeln!(
             out,
-            "\n## Idle connections (median of {rounds}; less memory is better)\n"
+            "\n{h} Idle connections (median of {rounds}; less memory is better)\n"
         );
         table(&mut out, report, &rows, true);
     }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "\n{h} Notes\n");
+        for n in &report.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+    }
+    out
+}
+
+/// `report.md`: the summary, then every round's figures.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::from("# Benchmark report\n\n");
+    out.push_str(&summary(report, "##", None));
     out.push_str("\n## Every round\n\n| round | workload | server | figure | p99 | errors | CPU per request |\n");
     out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
     for s in &report.samples {
@@ -302,13 +321,35 @@ pub fn markdown(report: &Report) -> String {
             cpu_cell(s.cpu_us)
         );
     }
-    if !report.notes.is_empty() {
-        out.push_str("\n## Notes\n\n");
-        for n in &report.notes {
-            let _ = writeln!(out, "- {n}");
-        }
-    }
     out
+}
+
+/// Where a chapter holds the figures of one run: between these two
+/// comments, which [`splice`] keeps.
+pub const RUN_BEGINS: &str = "<!-- bench:run begins";
+pub const RUN_ENDS: &str = "<!-- bench:run ends -->";
+
+/// `text` with the block between [`RUN_BEGINS`] (the whole comment) and
+/// [`RUN_ENDS`] replaced by the summary of `report`, its chart at `image`.
+pub fn splice(text: &str, report: &Report, image: &str) -> Result<String, String> {
+    let begin = text
+        .find(RUN_BEGINS)
+        .ok_or_else(|| format!("no `{RUN_BEGINS} ... -->` marker"))?;
+    let body_start = begin
+        + text[begin..]
+            .find("-->")
+            .ok_or("the begin marker is not closed with -->")?
+        + 3;
+    let end = body_start
+        + text[body_start..]
+            .find(RUN_ENDS)
+            .ok_or_else(|| format!("no `{RUN_ENDS}` marker after the begin marker"))?;
+    Ok(format!(
+        "{}\n\n{}\n{}",
+        &text[..body_start],
+        summary(report, "###", Some(image)),
+        &text[end..]
+    ))
 }
 
 #[cfg(test)]
@@ -390,6 +431,21 @@ mod tests {
         ] {
             assert!(md.contains(needle), "missing {needle:?} in\n{md}");
         }
+    }
+
+    #[test]
+    fn a_chapter_gets_the_run_between_its_markers_again_and_again() {
+        let chapter = "# 11\n\nbefore\n\n<!-- bench:run begins: paste here\n     more words -->\nold figures\n<!-- bench:run ends -->\n\nafter\n";
+        let once = splice(chapter, &two_rounds(), "ratios.svg").unwrap();
+        assert!(once.starts_with(
+            "# 11\n\nbefore\n\n<!-- bench:run begins: paste here\n     more words -->\n"
+        ));
+        assert!(once.ends_with("<!-- bench:run ends -->\n\nafter\n"));
+        assert!(!once.contains("old figures"));
+        assert!(once.contains("### Under load (median of 2)"));
+        assert!(once.contains("](ratios.svg)"));
+        assert_eq!(splice(&once, &two_rounds(), "ratios.svg").unwrap(), once);
+        assert!(splice("no markers", &two_rounds(), "x.svg").is_err());
     }
 
     #[test]
