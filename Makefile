@@ -100,7 +100,8 @@ PYTHON ?= python3
 
 bench: bench-tools
 	$(CARGO) build --release --bins --example peer_tiny_http --example peer_tungstenite
-	BENCH_COMMAND="make bench BENCH_DURATION=$(BENCH_DURATION) BENCH_ROUNDS=$(BENCH_ROUNDS) $(BENCH_ARGS)" PYTHON=$(PYTHON) \
+	BENCH_COMMAND="make bench BENCH_DURATION=$(BENCH_DURATION) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	  PYTHON=$(PYTHON) \
 	  target/release/ch11_bench --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
 
 # wrk and nginx from apt-get when missing (as root; otherwise say how), and
