@@ -131,6 +131,7 @@ pub fn ratio_chart(title: &str, subtitle: &str, bars: &[Bar]) -> String {
         let (text_y, bar_y, bar_h) = (mid + 4.5, y + 4.0, ROW - 8.0);
         let bar_w = (x(b.ratio) - PLOT_LEFT).max(1.0);
         let (lo, hi, cap_top, cap_bottom) = (x(b.low), x(b.high), mid - 5.0, mid + 5.0);
+        // The figure gets a white halo, so the line at 1.0 never crosses it.
         let value_x = x(b.ratio.max(b.high)) + 6.0;
         let label = escape(&b.label);
         let _ = writeln!(
@@ -140,7 +141,7 @@ pub fn ratio_chart(title: &str, subtitle: &str, bars: &[Bar]) -> String {
              <line x1=\"{lo:.1}\" y1=\"{mid:.1}\" x2=\"{hi:.1}\" y2=\"{mid:.1}\" stroke=\"#111\" stroke-width=\"1.5\"/>\n\
              <line x1=\"{lo:.1}\" y1=\"{cap_top:.1}\" x2=\"{lo:.1}\" y2=\"{cap_bottom:.1}\" stroke=\"#111\" stroke-width=\"1.5\"/>\n\
              <line x1=\"{hi:.1}\" y1=\"{cap_top:.1}\" x2=\"{hi:.1}\" y2=\"{cap_bottom:.1}\" stroke=\"#111\" stroke-width=\"1.5\"/>\n\
-             <text x=\"{value_x:.1}\" y=\"{text_y:.1}\" fill=\"#111\">{:.2}</text>",
+             <text x=\"{value_x:.1}\" y=\"{text_y:.1}\" fill=\"#111\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{:.2}</text>",
             b.ratio
         );
         y += ROW;
