@@ -61,6 +61,11 @@ fn wsload_refuses_bad_command_lines() {
     }
     let out = run_client(BENCH, &["--rounds", "0"], b"", Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(2));
+    for bin in [WSLOAD, BENCH] {
+        let out = run_client(bin, &["--help"], b"", Duration::from_secs(10));
+        assert!(out.status.success(), "{bin} --help");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+    }
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn main() {
         .describe("--only ID,ID         only these workloads (hello-c64, small, ws-16x64, idle-http-1k, ...)")
         .describe("--idle N,N           idle connection counts (default 1000,10000,50000)")
         .describe("--out DIR            where the report goes (default target/bench)")
-        .describe("--chapter FILE       also put the run into FILE between its bench:run markers,\n                     and the chart beside it as ratios.svg");
+        .describe("--chapter FILE       also put the run into FILE's bench:run block, the chart beside it");
     let secs: u64 = args.parsed("--duration", 10);
     let rounds: usize = args.parsed("--rounds", 2);
     let only = args.value("--only").unwrap_or_default();

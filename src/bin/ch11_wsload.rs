@@ -23,6 +23,10 @@ fn main() {
         ),
         "URL CONNECTIONS BYTES SECONDS",
     );
+    if args.help_requested() {
+        args.finish(); // prints the help and exits
+        return;
+    }
     let url = args.positional("URL");
     let number = |args: &mut Args, what: &str| -> usize {
         let v = args.positional(what);
