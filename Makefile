@@ -4,7 +4,7 @@ CARGO ?= cargo
 RUN_BIN ?= wirebook
 ADDR ?= 127.0.0.1:8888
 
-.PHONY: help run test fmt clippy check-fmt build release book exercises verify bench bench-hello bench-peers bench-quick fuzz soak \
+.PHONY: help run test fmt clippy check-fmt build release book exercises verify bench bench-tools bench-quick fuzz soak \
         browser-deps screenshot clean \
         ch01 ch02 ch03 ch04 ch05 ch06 ch07 ch08 ch09
 
@@ -16,7 +16,8 @@ help:
 	@echo "make exercises  the workbook: list the exercises and their status"
 	@echo "              (then: cargo run -q --bin exercises -- next | test | hint)"
 	@echo "make fmt      format; make clippy: lint"
-	@echo "make bench    benchmarks against nginx, tiny_http, Tornado, tungstenite (../shared/bench)"
+	@echo "make bench    chapter 11: every server beside nginx, tiny_http, Tornado, tungstenite;"
+	@echo "              report in target/bench/ (BENCH_DURATION=10 BENCH_ROUNDS=2)"
 	@echo "make bench-quick  one short round of the same"
 	@echo "make fuzz     fuzz every parser, FUZZ_SECONDS each (default 60; nightly, cargo-fuzz)"
 	@echo "make soak     the capstone under mixed load for SOAK_SECONDS (default 600); target/soak/"
@@ -117,55 +118,47 @@ book:
 	  tar -C tests --exclude=node_modules -cf - . | tar -C $(BOOK)/tests -xf -
 	@echo "book rendered in $(BOOK); make run, then open http://$(ADDR)/book/"
 
-# Benchmarks: the book's servers beside nginx, Tornado, tiny_http and
-# tungstenite, in one run, server pinned to CPU 0 and load generator to CPU 1
-# (../shared/bench/run_peers.sh; needs wrk and nginx: apt-get install wrk nginx).
-# Compare ratios within a run, never absolute numbers across runs.
-BENCH ?= $(CURDIR)/../shared/bench/run_peers.sh
+# Benchmarks (chapter 11): every workload against every server, each server
+# pinned to CPU 0 and the load generator to CPU 1, servers alternating within
+# each round. Writes target/bench/report.md and target/bench/ratios.svg.
+# Everything it runs is in this repository: the peers are built from
+# tests/peers/ (nginx's configuration, Tornado's script, tiny_http and
+# tungstenite as examples). Quote ratios within one run, never absolute
+# numbers across runs. BENCH_ARGS passes more options to ch11_bench
+# (e.g. BENCH_ARGS="--only hello-c64,ws-16x64 --idle 1000"; with
+# BENCH_ARGS="--chapter chapters/11-measuring.md" the run also goes into
+# chapter 11 and its chart to chapters/ratios.svg).
 BENCH_DURATION ?= 10
 BENCH_ROUNDS ?= 2
-REL := $(CURDIR)/target/release
+BENCH_ARGS ?=
+PYTHON ?= python3
 
-bench: bench-hello bench-peers
+bench: bench-tools
+	$(CARGO) build --release --bins --example peer_tiny_http --example peer_tungstenite
+	BENCH_COMMAND="make bench BENCH_DURATION=$(BENCH_DURATION) BENCH_ROUNDS=$(BENCH_ROUNDS)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	  PYTHON=$(PYTHON) \
+	  target/release/ch11_bench --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
 
-# Chapter 5's /hello beside nginx (one worker), alternating, at -c64 and
-# -c256; ch05_blocking is the same server with --blocking (a worker per
-# connection, the chapter's first design). ch05_server serves no files, so the kit's driver (whose probe asks
-# for /small.html) cannot take it: this recipe uses the kit's nginx script,
-# pinning and wrk report directly.
-BENCH_DIR ?= $(CURDIR)/../shared/bench
-bench-hello: release
-	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
-	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
-	@echo "== /hello: ch05_server (and --blocking) vs nginx-w1, server on cpu0, wrk on cpu1, $(BENCH_DURATION) s each"
-	@bash -c 'set -u; B=$(BENCH_DIR); S=/tmp/bench-static; $$B/make_static.sh $$S >/dev/null || exit 1; \
-	  for c in 64 256; do for peer in nginx-w1 ch05_server ch05_blocking nginx-w1 ch05_server ch05_blocking; do \
-	    port=$$((18300 + RANDOM % 600)); \
-	    if [ $$peer = nginx-w1 ]; then cmd="$$B/peers/nginx_run.sh $$port $$S 1"; \
-	    elif [ $$peer = ch05_blocking ]; then cmd="exec $(REL)/ch05_server --addr 127.0.0.1:$$port --quiet --blocking"; \
-	    else cmd="exec $(REL)/ch05_server --addr 127.0.0.1:$$port --quiet"; fi; \
-	    setsid taskset -c 0 bash -c "$$cmd" </dev/null >/dev/null 2>&1 & pid=$$!; \
-	    for i in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null && break; sleep 0.1; done; \
-	    sleep 1; printf "%-12s -c%-3s " $$peer $$c; \
-	    timeout $$(( $(BENCH_DURATION) + 30 )) taskset -c 1 wrk -t1 -c$$c -d$(BENCH_DURATION)s --timeout 5s --latency \
-	      -s $$B/wrk_report.lua http://127.0.0.1:$$port/hello | sed -n "s/^WRK //p"; \
-	    kill -TERM -- -$$pid 2>/dev/null; wait $$pid 2>/dev/null; done; done'
-
-bench-peers: release
-	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
-	  { echo "make bench needs wrk and nginx: apt-get install wrk nginx"; exit 1; }
-	@echo "== HTTP: ch06_static (chapter 5's server with chapter 6's files) and the capstone vs nginx (1 worker), tiny_http, Tornado"
-	$(BENCH) --only nginx-w1,tiny_http,tornado,ch06_static,wirebook \
-	  --workloads hello,small,big --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
-	  --peer "ch06_static=$(REL)/ch06_static --addr 127.0.0.1:{port} --root {static} --hello --quiet" \
-	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet"
-	@echo "== WebSocket: ch08_ws_echo and the capstone's /ws/echo vs tungstenite and Tornado"
-	@# ch08_ws_echo answers on any path, so one --ws-path serves both of ours.
-	$(BENCH) --only tungstenite,tornado,ch08_ws_echo,wirebook --workloads ws16,ws1big \
-	  --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) \
-	  --peer "ch08_ws_echo=$(REL)/ch08_ws_echo --addr 127.0.0.1:{port} --quiet" \
-	  --peer "wirebook=$(REL)/wirebook --addr 127.0.0.1:{port} --root {static} --quiet" \
-	  --ws-path /ws/echo
+# wrk and nginx from apt-get when missing (as root; otherwise say how), and
+# Tornado from pip (skipped, with a note in the report, when pip is missing).
+bench-tools:
+	@missing=""; command -v wrk >/dev/null || missing="wrk"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  command -v taskset >/dev/null || missing="$$missing util-linux"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "== installing$$missing"; \
+	      DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	    else echo "make bench needs:$$missing. Install them (sudo apt-get install$$missing) and run it again."; exit 1; fi; \
+	  fi
+	@$(PYTHON) -c 'import tornado' 2>/dev/null || { \
+	  if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	    echo "== installing Tornado with pip"; \
+	    $(PYTHON) -m pip install --quiet tornado || $(PYTHON) -m pip install --quiet --user tornado || \
+	      $(PYTHON) -m pip install --quiet --break-system-packages tornado || \
+	      echo "note: could not install Tornado; its rows are skipped"; \
+	  else echo "note: no pip for $(PYTHON); Tornado's rows are skipped"; fi; }
 
 # One short round, for a quick look.
 bench-quick:

@@ -15,6 +15,7 @@
 //! | [`ch07_downloads_and_uploads`] | streaming downloads and uploads |
 //! | [`ch08_websocket`] | RFC 6455 from the handshake to the last frame |
 //! | [`ch09_capstone`] | a small Tornado-style framework and a live chat |
+//! | [`ch11_measuring`] | benchmarks beside nginx, tiny_http, tungstenite and Tornado |
 //!
 //! Shared tools that are not a chapter: [`cli`] (argument parsing for every
 //! binary), [`trace`] (the `--trace` dump of bytes on the wire), [`check`]
@@ -60,3 +61,4 @@ pub mod ch07_downloads_and_uploads;
 pub mod ch08_websocket;
 pub mod ch09_capstone;
 pub mod ch10_event_loop;
+pub mod ch11_measuring;
