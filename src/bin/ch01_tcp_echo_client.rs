@@ -25,7 +25,10 @@ fn main() {
     );
     args.describe("--addr HOST:PORT     the server (default 127.0.0.1:8888)");
     args.describe("--message TEXT       send TEXT instead of reading stdin");
-    args.describe("--timeout SECS       connect, read and write timeout (default 5)");
+    args.describe(&format!(
+        "--timeout SECS       connect, read and write timeout (default {})",
+        tcp_echo::CLIENT_TIMEOUT.as_secs()
+    ));
     args.describe("--trace              show every write and read on stderr");
     args.describe("--load               measure: round trips per second and latency, then exit");
     args.describe(
@@ -36,7 +39,7 @@ fn main() {
     args.handle_help();
     let addr = args.addr("127.0.0.1:8888");
     let message = args.value("--message");
-    let timeout = args.duration("--timeout", std::time::Duration::from_secs(5));
+    let timeout = args.duration("--timeout", tcp_echo::CLIENT_TIMEOUT);
     let trace = args.flag("--trace");
     let load = args.flag("--load");
     let connections: usize = args.parsed("--connections", 16);

@@ -6,9 +6,8 @@
 use std::io::{BufRead, Write};
 use std::process;
 use std::thread;
-use std::time::Duration;
 
-use wirebook::ch08_websocket::client::connect_with;
+use wirebook::ch08_websocket::client::{HANDSHAKE_TIMEOUT, connect_with};
 use wirebook::ch08_websocket::{Config, Message, close};
 use wirebook::cli::Args;
 
@@ -21,12 +20,15 @@ fn main() {
     );
     args.describe("URL                  ws://host:port/path");
     args.describe("--protocol NAME      offer this subprotocol");
-    args.describe("--timeout SECS       connect and handshake timeout (default 10)");
+    args.describe(&format!(
+        "--timeout SECS       connect and handshake timeout (default {})",
+        HANDSHAKE_TIMEOUT.as_secs()
+    ));
     args.describe("--trace              show the handshake and every frame on stderr");
     args.handle_help();
     let trace = args.flag("--trace");
     let protocol = args.value("--protocol");
-    let timeout = args.duration("--timeout", Duration::from_secs(10));
+    let timeout = args.duration("--timeout", HANDSHAKE_TIMEOUT);
     let url = args.positional("URL");
     args.finish();
     if trace {

@@ -283,6 +283,11 @@ pub fn roundtrip(stream: &TcpStream, payload: &[u8]) -> io::Result<(Vec<u8>, u64
     })
 }
 
+/// The echo client's default timeout for the connect and each read and
+/// write (`ch01_tcp_echo_client --timeout`): on loopback or a LAN an echo
+/// comes back in well under a millisecond, so five seconds means "gone".
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Connects to an echo server with `timeout` on the connect and on every
 /// read and write.
 pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {

@@ -26,6 +26,12 @@ use super::{Request, Response};
 /// Longest note, in bytes (413 past it).
 pub const MAX_NOTE_BYTES: u64 = 64 * 1024;
 
+/// Most notes kept at once. A `POST` past it gets 507 (Insufficient
+/// Storage, RFC 4918 §11.5) until a note is deleted: without a cap, any
+/// client could fill the server's memory 64 KiB at a time. With both caps,
+/// the store holds at most about 64 MiB.
+pub const MAX_NOTES: usize = 1000;
+
 /// `Cache-Control` of `/notes`, `/notes/{id}` and `/echo` (RFC 9111 §5.2.2.5).
 /// Notes change with every POST, PUT and DELETE and carry no validator, so
 /// a cached copy could only be stale; without this field a cache may give
@@ -151,6 +157,14 @@ pub fn app() -> Router {
                     Err(resp) => return resp,
                 };
                 let mut notes = lock(&s);
+                if notes.notes.len() >= MAX_NOTES {
+                    return Response::error(
+                        507,
+                        format_args!(
+                            "the server keeps at most {MAX_NOTES} notes; delete one first"
+                        ),
+                    );
+                }
                 notes.next_id += 1;
                 let id = notes.next_id;
                 notes.notes.insert(id, text);
@@ -239,5 +253,33 @@ mod tests {
         assert_eq!(call(Method::Delete, "/notes/1", b"", None).status, 404);
         assert_eq!(call(Method::Put, "/notes/9", b"x", None).status, 404);
         assert_eq!(call(Method::Get, "/notes/x", b"", None).status, 404);
+    }
+
+    #[test]
+    fn posting_past_max_notes_is_507_until_one_is_deleted() {
+        let app = app();
+        let post = || {
+            app.call(&mut Request::for_test(
+                Method::Post,
+                "/notes",
+                &[("Host", "x")],
+                b"n",
+            ))
+        };
+        for _ in 0..MAX_NOTES {
+            assert_eq!(post().status, 201);
+        }
+        let full = post();
+        assert_eq!(full.status, 507);
+        assert_eq!(full.headers.get("cache-control"), Some(NOTES_CACHE_CONTROL));
+        let del = app.call(&mut Request::for_test(
+            Method::Delete,
+            "/notes/1",
+            &[("Host", "x")],
+            b"",
+        ));
+        assert_eq!(del.status, 204);
+        assert_eq!(post().status, 201);
+        assert_eq!(post().status, 507);
     }
 }

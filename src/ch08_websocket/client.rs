@@ -43,6 +43,11 @@ fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
+/// The client's default bound on connecting and on the handshake
+/// (`ch08_ws_client --timeout`). After the handshake, reads are bounded by
+/// [`Config::ping_interval`] instead.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects to `url` and completes the handshake, offering `protocols`.
 /// Returns the WebSocket and the protocol the server chose. `timeout`
 /// bounds connecting and the handshake.
