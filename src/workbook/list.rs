@@ -331,6 +331,16 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch09_nickname"),
     },
     Exercise {
+        name: "ch09_outbox",
+        title: "a member's bounded outbox: refuse when full, close after the backlog",
+        reference: ("src/ch09_capstone/room.rs", "fn push"),
+        reread: "chapters/09-capstone.md, \"Nobody waits for the slowest member\"",
+        hint: "st.queue is a VecDeque: push_back in, pop_front out. In push, look at st.close \
+               before the length. In close, do nothing if st.close is already Some. take pops \
+               first, and only then looks at st.close (clone the reason: it stays there).",
+        stub: stub!("ch09_outbox"),
+    },
+    Exercise {
         name: "ch09_json_parse",
         title: "parse JSON, hostile input included",
         reference: ("src/ch09_capstone/json.rs", "fn parse"),

@@ -165,6 +165,10 @@ pub mod ch09_json_string;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch09_nickname.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
 pub mod ch09_nickname;
+#[cfg(feature = "ex_ch09_outbox")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch09_outbox.rs")]
+#[allow(unused_variables, dead_code, clippy::ptr_arg)]
+pub mod ch09_outbox;
 #[cfg(feature = "ex_ch10_check")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch10_check.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
