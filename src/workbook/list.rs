@@ -332,7 +332,7 @@ pub static ALL: &[Exercise] = &[
     },
     Exercise {
         name: "ch09_outbox",
-        title: "a member's bounded outbox: refuse when full, close after the backlog",
+        title: "a chat member's bounded outbox: refuse when full",
         reference: ("src/ch09_capstone/room.rs", "fn push"),
         reread: "chapters/09-capstone.md, \"Nobody waits for the slowest member\"",
         hint: "st.queue is a VecDeque: push_back in, pop_front out. In push, look at st.close \
