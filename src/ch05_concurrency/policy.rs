@@ -35,6 +35,26 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// the read fails with 408: a "slow POST" must not hold a worker at will.
 pub const MIN_BODY_RATE: u64 = 1024;
 
+/// Whether a request body has fallen behind `min_rate` bytes per second:
+/// `received` bytes in `waited` (the time spent waiting for the client),
+/// of which the first `grace` are free. Within the grace, never; after it,
+/// when fewer than `min_rate` bytes arrived for each second past the grace.
+/// The worker asks this only while others wait for a worker
+/// ([`Policy::pressured`]), with [`MIN_BODY_RATE`] and the pressured head
+/// timeout as the grace.
+pub fn too_slow(received: u64, waited: Duration, grace: Duration, min_rate: u64) -> bool {
+    exercise!(
+        "ex_ch05_body_rate",
+        ch05_body_rate::too_slow(received, waited, grace, min_rate)
+    );
+    let late = waited.saturating_sub(grace);
+    // received / late < min_rate, in whole nanoseconds: no division, no
+    // rounding. The left side fits in a u128; the right may not, and is
+    // then larger than any body.
+    let needed = u128::from(min_rate).saturating_mul(late.as_nanos());
+    !late.is_zero() && u128::from(received) * 1_000_000_000 < needed
+}
+
 /// What the server's workers share.
 pub struct Policy {
     pub opts: ConnOptions,

@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read};
 use std::time::{Duration, Instant};
 
-use super::policy::{FAIR_SHARE, MIN_BODY_RATE, POLL_INTERVAL, Policy};
+use super::policy::{FAIR_SHARE, MIN_BODY_RATE, POLL_INTERVAL, Policy, too_slow};
 use crate::ch04_methods_and_routing::Service;
 use crate::ch04_methods_and_routing::conn::{After, BodySource, Conn, HeadWait, read_buffered};
 use crate::ch04_methods_and_routing::exchange::{Answer, answer};
@@ -154,10 +154,8 @@ impl<'a, 'p> RatedBody<'a, 'p> {
     }
 
     fn too_slow(&self) -> bool {
-        let late = self.waited.saturating_sub(self.p.pressured_head_timeout);
-        !late.is_zero()
-            && self.p.pressured()
-            && (self.received as f64) < MIN_BODY_RATE as f64 * late.as_secs_f64()
+        let grace = self.p.pressured_head_timeout;
+        too_slow(self.received, self.waited, grace, MIN_BODY_RATE) && self.p.pressured()
     }
 
     /// Waits for body bytes; their count (0: the end of the stream).

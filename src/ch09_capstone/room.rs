@@ -443,15 +443,63 @@ pub struct Outbox {
     changed: Condvar,
 }
 
-struct OutboxState {
-    queue: VecDeque<Arc<str>>,
-    close: Option<(u16, String)>,
+/// What an outbox holds, and its rules, apart from the lock and the
+/// wake-ups: the texts waiting, in order, and the close asked for.
+pub struct OutboxState {
+    pub queue: VecDeque<Arc<str>>,
+    pub close: Option<(u16, String)>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum PushError {
+/// Why a push was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// `capacity` texts wait already: the member has fallen behind.
     Full,
+    /// A close was asked for: nothing more goes in.
     Closed,
+}
+
+impl OutboxState {
+    /// Queues `text` behind the others, unless a close was asked for or
+    /// `capacity` texts wait already.
+    pub fn push(&mut self, capacity: usize, text: Arc<str>) -> Result<(), PushError> {
+        exercise!("ex_ch09_outbox", ch09_outbox::push(self, capacity, text));
+        if self.close.is_some() {
+            return Err(PushError::Closed);
+        }
+        if self.queue.len() >= capacity {
+            return Err(PushError::Full);
+        }
+        self.queue.push_back(text);
+        Ok(())
+    }
+
+    /// Asks for a close with `code` and `reason`. With `drain`, what is
+    /// queued is still sent first; without, it is dropped. The first close
+    /// wins: a later one changes nothing.
+    pub fn close(&mut self, code: u16, reason: &str, drain: bool) {
+        exercise!(
+            "ex_ch09_outbox",
+            ch09_outbox::close(self, code, reason, drain)
+        );
+        if self.close.is_none() {
+            self.close = Some((code, reason.to_string()));
+            if !drain {
+                self.queue.clear();
+            }
+        }
+    }
+
+    /// What the writer does next, if anything: the oldest text first,
+    /// and the close (every time it asks) once none is left.
+    pub fn take(&mut self) -> Option<Next> {
+        exercise!("ex_ch09_outbox", ch09_outbox::take(self));
+        if let Some(text) = self.queue.pop_front() {
+            return Some(Next::Send(text));
+        }
+        let (code, reason) = self.close.as_ref()?;
+        Some(Next::Close(*code, reason.clone()))
+    }
 }
 
 /// What a writer should do next.
@@ -481,16 +529,10 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `text`, never blocking.
-    fn push(&self, text: Arc<str>) -> Result<(), PushError> {
-        let mut st = self.lock();
-        if st.close.is_some() {
-            return Err(PushError::Closed);
-        }
-        if st.queue.len() >= self.capacity {
-            return Err(PushError::Full);
-        }
-        st.queue.push_back(text);
+    /// Queues `text`, never blocking: at most `capacity` texts wait
+    /// ([`OutboxState::push`]).
+    pub(crate) fn push(&self, text: Arc<str>) -> Result<(), PushError> {
+        self.lock().push(self.capacity, text)?;
         self.changed.notify_one();
         Ok(())
     }
@@ -498,13 +540,7 @@ impl Outbox {
     /// Asks the writer to close with `code`. With `drain`, what is queued is
     /// sent first; without, it is dropped. The first close wins.
     pub fn close(&self, code: u16, reason: &str, drain: bool) {
-        let mut st = self.lock();
-        if st.close.is_none() {
-            st.close = Some((code, reason.to_string()));
-            if !drain {
-                st.queue.clear();
-            }
-        }
+        self.lock().close(code, reason, drain);
         self.changed.notify_all();
     }
 
@@ -527,11 +563,8 @@ impl Outbox {
         let deadline = Instant::now() + timeout;
         let mut st = self.lock();
         loop {
-            if let Some(text) = st.queue.pop_front() {
-                return Next::Send(text);
-            }
-            if let Some((code, reason)) = &st.close {
-                return Next::Close(*code, reason.clone());
+            if let Some(next) = st.take() {
+                return next;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {

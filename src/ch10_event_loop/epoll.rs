@@ -86,6 +86,20 @@ mod sys {
     }
 }
 
+/// `epoll_wait`'s timeout argument for a wait of `timeout`: whole
+/// milliseconds, rounded *up*, so that a wait never ends before its
+/// deadline (rounded down, a 0.5 ms deadline would become a busy loop of
+/// 0 ms waits); at most `i32::MAX`; and `-1`, "no timeout", for
+/// `Duration::MAX`.
+pub fn timeout_ms(timeout: Duration) -> i32 {
+    exercise!("ex_ch10_timeout", ch10_timeout::timeout_ms(timeout));
+    if timeout == Duration::MAX {
+        return -1;
+    }
+    let ms = timeout.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
 #[cfg(target_os = "linux")]
 fn check(ret: i32) -> io::Result<i32> {
     exercise!("ex_ch10_check", ch10_check::check(ret));
@@ -151,12 +165,7 @@ impl Epoll {
             // epoll_wait refuses 0; asking for 1 would lose the event.
             return Ok(0);
         }
-        // Round up, so that a 0.5 ms deadline does not become a busy loop.
-        let ms = if timeout == Duration::MAX {
-            -1
-        } else {
-            timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-        };
+        let ms = timeout_ms(timeout);
         // SAFETY: `events` has room for `max` entries.
         let n =
             unsafe { sys::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max as i32, ms) };

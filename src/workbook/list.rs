@@ -199,6 +199,16 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch05_saturated"),
     },
     Exercise {
+        name: "ch05_body_rate",
+        title: "decide when a request body arrives too slowly",
+        reference: ("src/ch05_concurrency/policy.rs", "fn too_slow"),
+        reread: "chapters/05-concurrency.md, \"Surviving idle and slow clients\"",
+        hint: "Take the grace off first (saturating_sub: the wait may be shorter). Then compare \
+               received with min_rate × the time left, in whole nanoseconds (u128), so that \
+               nothing rounds; saturating_mul keeps the largest product from overflowing.",
+        stub: stub!("ch05_body_rate"),
+    },
+    Exercise {
         name: "ch05_worker",
         title: "the thread pool's worker loop",
         reference: ("src/ch05_concurrency/pool.rs", "fn worker"),
@@ -321,6 +331,16 @@ pub static ALL: &[Exercise] = &[
         stub: stub!("ch09_nickname"),
     },
     Exercise {
+        name: "ch09_outbox",
+        title: "a chat member's bounded outbox: refuse when full",
+        reference: ("src/ch09_capstone/room.rs", "fn push"),
+        reread: "chapters/09-capstone.md, \"Nobody waits for the slowest member\"",
+        hint: "st.queue is a VecDeque: push_back in, pop_front out. In push, look at st.close \
+               before the length. In close, do nothing if st.close is already Some. take pops \
+               first, and only then looks at st.close (clone the reason: it stays there).",
+        stub: stub!("ch09_outbox"),
+    },
+    Exercise {
         name: "ch09_json_parse",
         title: "parse JSON, hostile input included",
         reference: ("src/ch09_capstone/json.rs", "fn parse"),
@@ -338,6 +358,15 @@ pub static ALL: &[Exercise] = &[
         hint: "Negative: Err(io::Error::last_os_error()), before anything else runs. \
                Otherwise Ok(ret).",
         stub: stub!("ch10_check"),
+    },
+    Exercise {
+        name: "ch10_timeout",
+        title: "turn a Duration into epoll_wait's milliseconds, rounding up",
+        reference: ("src/ch10_event_loop/epoll.rs", "fn timeout_ms"),
+        reread: "chapters/10-event-loop.md, \"2. epoll, declared by hand\"",
+        hint: "Duration::MAX first. Then count in nanoseconds (as_nanos, a u128): \
+               div_ceil(1_000_000) rounds up. i32::try_from(..) says when it does not fit.",
+        stub: stub!("ch10_timeout"),
     },
     Exercise {
         name: "ch10_token",

@@ -105,6 +105,10 @@ pub mod ch04_method_parse;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch04_route_match.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
 pub mod ch04_route_match;
+#[cfg(feature = "ex_ch05_body_rate")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch05_body_rate.rs")]
+#[allow(unused_variables, dead_code, clippy::ptr_arg)]
+pub mod ch05_body_rate;
 #[cfg(feature = "ex_ch05_saturated")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch05_saturated.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
@@ -161,10 +165,18 @@ pub mod ch09_json_string;
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch09_nickname.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
 pub mod ch09_nickname;
+#[cfg(feature = "ex_ch09_outbox")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch09_outbox.rs")]
+#[allow(unused_variables, dead_code, clippy::ptr_arg)]
+pub mod ch09_outbox;
 #[cfg(feature = "ex_ch10_check")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch10_check.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]
 pub mod ch10_check;
+#[cfg(feature = "ex_ch10_timeout")]
+#[cfg_attr(feature = "workbook_pristine", path = "stubs/ch10_timeout.rs")]
+#[allow(unused_variables, dead_code, clippy::ptr_arg)]
+pub mod ch10_timeout;
 #[cfg(feature = "ex_ch10_token")]
 #[cfg_attr(feature = "workbook_pristine", path = "stubs/ch10_token.rs")]
 #[allow(unused_variables, dead_code, clippy::ptr_arg)]

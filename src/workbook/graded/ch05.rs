@@ -49,6 +49,97 @@ mod ch05_saturated {
     }
 }
 
+mod ch05_body_rate {
+    use std::time::Duration;
+
+    use crate::ch05_concurrency::policy::too_slow;
+    use crate::rng::Rng;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn never_too_slow_within_the_grace() {
+        let mut rng = Rng::new();
+        for _ in 0..100 {
+            let grace = Duration::from_millis(rng.below(5_000));
+            let waited = Duration::from_millis(rng.below(grace.as_millis() as u64 + 1));
+            let rate = 1 + rng.below(1 << 20);
+            assert_eq!(
+                too_slow(0, waited, grace, rate),
+                false,
+                "too slow, with nothing received in {waited:?} of a {grace:?} grace?"
+            );
+        }
+    }
+
+    #[test]
+    fn after_the_grace_the_body_must_keep_up_the_rate() {
+        let grace = SEC;
+        let cases = [
+            (1023, grace + SEC, true),
+            (1024, grace + SEC, false),
+            (511, grace + SEC / 2, true),
+            (512, grace + SEC / 2, false),
+            (0, grace + Duration::from_millis(1), true),
+            (10_239, grace + 10 * SEC, true),
+            (10_240, grace + 10 * SEC, false),
+        ];
+        for (received, waited, expected) in cases {
+            assert_eq!(
+                too_slow(received, waited, grace, 1024),
+                expected,
+                "too slow, with {received} bytes in {waited:?} (1 s of grace, at least 1024 B/s)?"
+            );
+        }
+        assert_eq!(
+            too_slow(0, Duration::from_millis(1), Duration::ZERO, 1024),
+            true,
+            "too slow, with nothing in 1 ms and no grace?"
+        );
+    }
+
+    #[test]
+    fn the_rate_counts_only_the_time_past_the_grace() {
+        let mut rng = Rng::new();
+        for _ in 0..100 {
+            let grace = Duration::from_millis(rng.below(3_000));
+            let seconds = 1 + rng.below(3_600);
+            let rate = 1 + rng.below(1 << 20);
+            let waited = grace + Duration::from_secs(seconds);
+            let enough = rate * seconds;
+            assert_eq!(
+                (
+                    too_slow(enough - 1, waited, grace, rate),
+                    too_slow(enough, waited, grace, rate),
+                ),
+                (true, false),
+                "too slow with (one byte less than, exactly) {rate} B/s × {seconds} s \
+                 after a {grace:?} grace?"
+            );
+        }
+    }
+
+    #[test]
+    fn extreme_inputs_do_not_overflow() {
+        let grace = SEC;
+        assert_eq!(
+            too_slow(u64::MAX, Duration::MAX, grace, u64::MAX),
+            true,
+            "too slow, with u64::MAX bytes in Duration::MAX at u64::MAX B/s?"
+        );
+        assert_eq!(
+            too_slow(u64::MAX, grace + SEC, grace, u64::MAX),
+            false,
+            "too slow, with u64::MAX bytes in 1 s past the grace at u64::MAX B/s?"
+        );
+        assert_eq!(
+            too_slow(0, Duration::MAX, Duration::MAX, u64::MAX),
+            false,
+            "too slow, when the whole (endless) wait is grace?"
+        );
+    }
+}
+
 mod ch05_worker {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc::channel;

@@ -110,6 +110,175 @@ mod ch09_nickname {
     }
 }
 
+mod ch09_outbox {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::ch09_capstone::json::{self, Value};
+    use crate::ch09_capstone::room::{
+        CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, Limits, Next, Outbox, PushError, Room,
+    };
+    use crate::rng::Rng;
+
+    const NOW: Duration = Duration::ZERO;
+
+    fn text(s: &str) -> Arc<str> {
+        s.into()
+    }
+
+    /// Everything the writer would send now, up to (not including) a close.
+    fn sent(o: &Outbox) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Next::Send(t) = o.next(NOW) {
+            out.push(t.to_string());
+        }
+        out
+    }
+
+    #[test]
+    fn holds_at_most_its_capacity_in_order() {
+        let mut rng = Rng::new();
+        for _ in 0..20 {
+            let cap = rng.range(1, 40);
+            let o = Outbox::new(cap);
+            let texts: Vec<String> = (0..cap).map(|i| format!("m{i}-{}", rng.word(4))).collect();
+            for t in &texts {
+                assert_eq!(
+                    o.push(text(t)),
+                    Ok(()),
+                    "push {t:?} into an outbox of {cap}"
+                );
+            }
+            let r = o.push(text("one too many"));
+            assert_eq!(
+                r,
+                Err(PushError::Full),
+                "push number {} into an outbox of {cap}",
+                cap + 1
+            );
+            assert_eq!(o.len(), cap, "texts waiting after a refused push");
+            assert_eq!(sent(&o), texts, "what the writer takes, in order");
+            assert_eq!(
+                o.next(NOW),
+                Next::Idle,
+                "what the writer gets from an empty outbox"
+            );
+        }
+    }
+
+    #[test]
+    fn taking_a_text_makes_room_for_one_more() {
+        let o = Outbox::new(2);
+        assert_eq!(
+            (o.push(text("a")), o.push(text("b"))),
+            (Ok(()), Ok(())),
+            "two pushes into 2"
+        );
+        assert_eq!(o.push(text("c")), Err(PushError::Full), "a third push");
+        assert_eq!(o.next(NOW), Next::Send(text("a")), "the writer takes one");
+        assert_eq!(
+            o.push(text("d")),
+            Ok(()),
+            "a push after the writer took one"
+        );
+        assert_eq!(sent(&o), ["b", "d"], "what the writer takes then");
+        let none = Outbox::new(0);
+        assert_eq!(
+            none.push(text("x")),
+            Err(PushError::Full),
+            "a push into an outbox of 0"
+        );
+    }
+
+    #[test]
+    fn a_draining_close_comes_after_the_backlog() {
+        let o = Outbox::new(8);
+        for t in ["a", "b", "c"] {
+            o.push(text(t)).unwrap();
+        }
+        o.close(CLOSE_GOING_AWAY, "bye", true);
+        assert_eq!(
+            o.push(text("late")),
+            Err(PushError::Closed),
+            "a push after the close"
+        );
+        assert_eq!(
+            sent(&o),
+            ["a", "b", "c"],
+            "what the writer takes before the close"
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                o.next(NOW),
+                Next::Close(CLOSE_GOING_AWAY, "bye".into()),
+                "what the writer gets once the backlog is sent (each time it asks)"
+            );
+        }
+    }
+
+    #[test]
+    fn a_close_without_drain_drops_the_backlog_and_the_first_close_wins() {
+        let o = Outbox::new(2);
+        o.push(text("a")).unwrap();
+        o.push(text("b")).unwrap();
+        o.close(CLOSE_TOO_SLOW, "too slow", false);
+        let r = o.push(text("c"));
+        assert_eq!(
+            r,
+            Err(PushError::Closed),
+            "a push into a full outbox, after the close"
+        );
+        o.close(CLOSE_GOING_AWAY, "bye", true);
+        assert_eq!(
+            o.next(NOW),
+            Next::Close(CLOSE_TOO_SLOW, "too slow".into()),
+            "the writer's next step after close(1008, without drain), then close(1001)"
+        );
+        assert_eq!(o.len(), 0, "texts waiting after a close without drain");
+
+        let o = Outbox::new(4);
+        o.push(text("a")).unwrap();
+        o.close(CLOSE_GOING_AWAY, "bye", true);
+        o.close(CLOSE_TOO_SLOW, "too slow", false);
+        assert_eq!(
+            (sent(&o), o.next(NOW)),
+            (
+                vec!["a".to_string()],
+                Next::Close(CLOSE_GOING_AWAY, "bye".into())
+            ),
+            "what the writer gets after close(1001, drain), then close(1008, without)"
+        );
+    }
+
+    #[test]
+    fn a_member_that_stops_reading_is_evicted_and_the_others_go_on() {
+        let cap = 6;
+        let room = Room::new(Limits {
+            queue_capacity: cap,
+            says_per_second: 0,
+            ..Limits::default()
+        });
+        let stuck = room.join("stuck").unwrap();
+        let reader = room.join("reader").unwrap();
+        let mut said = 0;
+        for k in 0..cap * 3 {
+            reader.say(&format!("m{k}")).unwrap();
+            said += sent(reader.outbox())
+                .iter()
+                .filter_map(|t| json::parse(t).ok())
+                .filter(|v| v.get("type") == Some(&Value::String("say".into())))
+                .count();
+        }
+        assert_eq!(said, cap * 3, "messages the reading member received");
+        let got = stuck.outbox().next(NOW);
+        assert!(
+            matches!(got, Next::Close(CLOSE_TOO_SLOW, _)),
+            "the stuck member's writer gets {got:?}, expected a close with 1008 at once"
+        );
+        assert_eq!(room.nicks(), ["reader"], "who is still in the room");
+    }
+}
+
 mod ch09_json_parse {
     use crate::ch09_capstone::json::{MAX_DEPTH, Value, parse};
     use crate::rng::Rng;

@@ -122,3 +122,80 @@ mod ch10_check {
         );
     }
 }
+
+mod ch10_timeout {
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    use crate::ch10_event_loop::epoll::{Epoll, Ready, Watch, timeout_ms};
+    use crate::rng::Rng;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn whole_milliseconds_stay_as_they_are() {
+        let mut rng = Rng::new();
+        let mut cases = vec![0u64, 1, 2, 1000, i32::MAX as u64];
+        cases.extend((0..50).map(|_| rng.below(i32::MAX as u64)));
+        for ms in cases {
+            let d = Duration::from_millis(ms);
+            assert_eq!(timeout_ms(d), ms as i32, "the timeout for {d:?}");
+        }
+    }
+
+    #[test]
+    fn a_part_of_a_millisecond_rounds_up() {
+        let fixed = [
+            (Duration::from_nanos(1), 1),
+            (Duration::from_micros(1), 1),
+            (Duration::from_micros(500), 1),
+            (Duration::from_micros(999), 1),
+            (MS + Duration::from_nanos(1), 2),
+            (Duration::from_micros(1500), 2),
+        ];
+        for (d, ms) in fixed {
+            assert_eq!(timeout_ms(d), ms, "the timeout for {d:?}");
+        }
+        let mut rng = Rng::new();
+        for _ in 0..50 {
+            let ms = rng.below(1 << 30);
+            let d = Duration::from_millis(ms) + Duration::from_nanos(1 + rng.below(999_999));
+            assert_eq!(timeout_ms(d), ms as i32 + 1, "the timeout for {d:?}");
+        }
+    }
+
+    #[test]
+    fn no_timeout_is_minus_one_and_long_ones_are_capped() {
+        assert_eq!(timeout_ms(Duration::MAX), -1, "Duration::MAX (no timeout)");
+        let longest = Duration::from_millis(i32::MAX as u64);
+        for d in [
+            longest + Duration::from_nanos(1),
+            longest + MS,
+            Duration::from_secs(100 * 365 * 24 * 3600),
+            Duration::MAX - Duration::from_nanos(1),
+        ] {
+            assert_eq!(timeout_ms(d), i32::MAX, "the timeout for {d:?}");
+        }
+    }
+
+    #[test]
+    fn epoll_wait_never_ends_before_its_deadline() {
+        // Nothing ready: each wait must last at least as long as asked.
+        let epoll = Epoll::new().expect("epoll_create1");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        epoll.add(&listener, 1, Watch::Once).unwrap();
+        let mut rng = Rng::new();
+        let mut out = [Ready { token: 0 }; 4];
+        for _ in 0..10 {
+            let asked = Duration::from_micros(100 + rng.below(2_900));
+            let t = Instant::now();
+            let n = epoll.wait(&mut out, asked).unwrap();
+            let took = t.elapsed();
+            assert_eq!(
+                (n, took >= asked),
+                (0, true),
+                "(ready, long enough) for a wait of {asked:?} with nothing ready (it took {took:?})"
+            );
+        }
+    }
+}
