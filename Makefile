@@ -109,7 +109,7 @@ MDBOOK ?= $(shell command -v mdbook || echo $(HOME)/.cargo/bin/mdbook)
 book:
 	@command -v $(MDBOOK) >/dev/null 2>&1 || $(CARGO) install mdbook --locked
 	@rm -rf $(BOOK_SRC) $(BOOK) && mkdir -p $(BOOK_SRC)/src/chapters
-	@cp chapters/*.md $(BOOK_SRC)/src/chapters/ && cp README.md $(BOOK_SRC)/src/README.md
+	@cp chapters/*.md chapters/*.svg $(BOOK_SRC)/src/chapters/ && cp README.md $(BOOK_SRC)/src/README.md
 	@{ echo "# Summary"; echo; echo "[wirebook](README.md)"; echo; for f in chapters/*.md; do \
 	     echo "- [$$(head -1 $$f | sed 's/^# //')]($$f)"; done; } > $(BOOK_SRC)/src/SUMMARY.md
 	@printf '[book]\ntitle = "wirebook"\nsrc = "src"\n\n[output.html]\nno-section-label = true\nsite-url = "/book/"\n' > $(BOOK_SRC)/book.toml
