@@ -189,6 +189,7 @@ mod tests {
     use crate::ch08_websocket::{Config, Role};
     use crate::ch09_capstone::json::{self, Value};
     use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
+    use crate::testkit::{TEST_DEADLINE, Watchdog};
     use std::net::{TcpListener, TcpStream};
 
     fn config() -> Config {
@@ -198,11 +199,19 @@ mod tests {
         }
     }
 
+    /// A test's deadline: the client sockets are cut when it passes, so a
+    /// lost message fails the test instead of hanging it (the client
+    /// answers the server's pings: no read timeout ever fires).
+    fn watchdog() -> Watchdog {
+        Watchdog::new("a chat unit test", TEST_DEADLINE)
+    }
+
     /// A client WebSocket whose server side runs `serve` (no HTTP: the
     /// handshake is chapter 8's business, tested there).
-    fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>) -> WebSocket {
+    fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>, dog: &Watchdog) -> WebSocket {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        dog.watch(&client);
         let (server, _) = l.accept().unwrap();
         let (room, live) = (room.clone(), live.clone());
         thread::spawn(move || {
@@ -224,8 +233,8 @@ mod tests {
         v.get("type").and_then(Value::as_str).unwrap_or("")
     }
 
-    fn join(room: &Arc<Room>, live: &Arc<LiveSockets>, nick: &str) -> WebSocket {
-        let mut ws = connect(room, live);
+    fn join(room: &Arc<Room>, live: &Arc<LiveSockets>, dog: &Watchdog, nick: &str) -> WebSocket {
+        let mut ws = connect(room, live, dog);
         ws.send_text(&ClientMessage::Join { nick: nick.into() }.to_json())
             .unwrap();
         assert_eq!(kind(&next(&mut ws)), "welcome");
@@ -236,8 +245,9 @@ mod tests {
     fn members_talk_and_leaving_is_announced() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut a = join(&room, &live, "a");
-        let mut b = join(&room, &live, "b");
+        let dog = watchdog();
+        let mut a = join(&room, &live, &dog, "a");
+        let mut b = join(&room, &live, &dog, "b");
         assert_eq!(kind(&next(&mut a)), "join"); // a
         assert_eq!(kind(&next(&mut a)), "join"); // b
         assert_eq!(kind(&next(&mut b)), "join"); // b
@@ -260,8 +270,9 @@ mod tests {
             ..Limits::default()
         });
         let live = LiveSockets::new();
-        let _a = join(&room, &live, "a");
-        let mut b = connect(&room, &live);
+        let dog = watchdog();
+        let _a = join(&room, &live, &dog, "a");
+        let mut b = connect(&room, &live, &dog);
         b.send_text(&ClientMessage::Join { nick: "b".into() }.to_json())
             .unwrap();
         assert_eq!(b.read_message().unwrap(), None);
@@ -273,7 +284,8 @@ mod tests {
     fn binary_messages_are_refused_with_1003() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut ws = join(&room, &live, "a");
+        let dog = watchdog();
+        let mut ws = join(&room, &live, &dog, "a");
         ws.send_binary(b"\x00\x01").unwrap();
         while let Ok(Some(_)) = ws.read_message() {}
         assert_eq!(ws.peer_close_code(), Some(close::UNSUPPORTED_DATA));
@@ -287,8 +299,9 @@ mod tests {
             ..Limits::default()
         });
         let live = LiveSockets::new();
-        let stuck = join(&room, &live, "stuck");
-        let mut talker = join(&room, &live, "talker");
+        let dog = watchdog();
+        let stuck = join(&room, &live, &dog, "stuck");
+        let mut talker = join(&room, &live, &dog, "talker");
         let text = "x".repeat(1900);
         // The talker reads on its own thread, as a page does, reports each
         // message it sees, and watches for the stuck member's departure.
@@ -329,23 +342,39 @@ mod tests {
                 Err(e) => panic!("the talker stopped receiving: {e}"),
             }
         }
-        let (mut talker, says) = watcher.join().unwrap();
-        assert!(says > 16, "the talker kept receiving ({says} of {sent})");
-        // The talker still gets everything it sends after the eviction.
+        let (mut talker, mut says) = watcher.join().unwrap();
+        // The talker goes on receiving everything: the messages in flight
+        // at the eviction, and one sent after it.
         sender
             .send_text(r#"{"type":"say","text":"still here"}"#)
             .unwrap();
         loop {
             let v = next(&mut talker);
-            if v.get("text").and_then(Value::as_str) == Some("still here") {
-                break;
+            if kind(&v) == "say" {
+                says += 1;
+                if v.get("text").and_then(Value::as_str) == Some("still here") {
+                    break;
+                }
             }
         }
-        // The stuck member, reading at last, finds a 1008 close frame after
-        // what was already on its way.
+        assert_eq!(says, sent + 1, "the talker received every message");
+        // The stuck member, reading at last, finds what was already on its
+        // way, then a 1008 close frame. Its queue was dropped: it is behind
+        // the talker by a whole queue at least. (How soon it was cut off
+        // depends on the socket buffers and on when its writer ran; that
+        // the talker never waited for it does not.)
         let mut stuck = stuck;
-        while let Ok(Some(_)) = stuck.read_message() {}
+        let mut stuck_says = 0;
+        while let Ok(Some(Message::Text(t))) = stuck.read_message() {
+            if t.contains(r#""type":"say""#) {
+                stuck_says += 1;
+            }
+        }
         assert_eq!(stuck.peer_close_code(), Some(CLOSE_TOO_SLOW));
+        assert!(
+            stuck_says + 16 <= sent,
+            "stuck received {stuck_says} of {sent}: not a whole queue behind"
+        );
         assert_eq!(room.nicks(), ["talker"]);
     }
 
@@ -353,8 +382,9 @@ mod tests {
     fn shutdown_drains_then_closes_with_1001() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut a = join(&room, &live, "a");
-        let mut b = join(&room, &live, "b");
+        let dog = watchdog();
+        let mut a = join(&room, &live, &dog, "a");
+        let mut b = join(&room, &live, &dog, "b");
         b.send_text(r#"{"type":"say","text":"before shutdown"}"#)
             .unwrap();
         // Both members read (and so answer close frames) as pages do.
