@@ -381,3 +381,30 @@ impl Drop for Watchdog {
         }
     }
 }
+
+/// A value (a client, a socket) that carries its own [`Watchdog`]: its
+/// deadline lasts as long as the value. Derefs to the value.
+pub struct Guarded<T> {
+    pub inner: T,
+    _dog: Watchdog,
+}
+
+impl Watchdog {
+    /// Ties this watchdog to `inner`: it is disarmed when `inner` is dropped.
+    pub fn guarding<T>(self, inner: T) -> Guarded<T> {
+        Guarded { inner, _dog: self }
+    }
+}
+
+impl<T> std::ops::Deref for Guarded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Guarded<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
