@@ -408,3 +408,17 @@ impl<T> std::ops::DerefMut for Guarded<T> {
         &mut self.inner
     }
 }
+
+/// Joins `thread`, waiting `limit` at most: `None` if it had not ended by
+/// then (it is left running, detached). std's `join` has no timeout, so
+/// a helper thread joins and reports through a channel.
+pub fn join_within<T: Send + 'static>(
+    thread: thread::JoinHandle<T>,
+    limit: Duration,
+) -> Option<thread::Result<T>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(thread.join());
+    });
+    rx.recv_timeout(limit).ok()
+}
