@@ -19,6 +19,7 @@
 //!  page ◀──frames                  page            page
 //! ```
 
+use std::io;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
@@ -26,7 +27,8 @@ use std::time::Duration;
 
 use super::protocol::{self, ClientMessage};
 use super::room::{
-    CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Outbox, Room, SayError,
+    CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, CLOSE_TOO_SLOW, JoinError, Member, Next, Outbox, Room,
+    SayError,
 };
 use crate::ch08_websocket::close;
 use crate::ch08_websocket::live::SHUTDOWN_REASON;
@@ -101,9 +103,15 @@ pub fn serve(room: &Arc<Room>, mut ws: WebSocket, live: &Live) {
             Ok(None) | Err(_) => break,
         }
     }
-    // Leave the room first (everyone is told), then stop the writer.
+    // Leave the room first (everyone is told), then stop the writer. A
+    // writer that timed out marked the outbox: that member fell behind.
+    let fell_behind = member.outbox().close_code() == Some(CLOSE_TOO_SLOW);
     member.outbox().close(close::NORMAL, "", false);
-    drop(member);
+    if fell_behind {
+        member.leave_too_slow();
+    } else {
+        drop(member);
+    }
     drop(reader_done);
     let _ = writer.join();
 }
@@ -155,6 +163,19 @@ fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<(
                 Ok(()) => {}
                 // Someone else already sent a close frame: nothing more to do.
                 Err(WsError::Closed) => return,
+                // The client stopped reading before its queue filled: it is
+                // as slow as one whose queue overflows, and is cut off as
+                // such (no close frame can reach it: its socket is full).
+                Err(WsError::Io(e))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    outbox.close(CLOSE_TOO_SLOW, "too slow: a write timed out", false);
+                    sender.shutdown();
+                    return;
+                }
                 // The write failed or timed out (a stuck client): give up on
                 // the connection; the reader then sees it end.
                 Err(_) => {
@@ -188,7 +209,7 @@ mod tests {
     use crate::ch08_websocket::LiveSockets;
     use crate::ch08_websocket::{Config, Role};
     use crate::ch09_capstone::json::{self, Value};
-    use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
+    use crate::ch09_capstone::room::Limits;
     use crate::testkit::{TEST_DEADLINE, Watchdog};
     use std::net::{TcpListener, TcpStream};
 
@@ -209,13 +230,23 @@ mod tests {
     /// A client WebSocket whose server side runs `serve` (no HTTP: the
     /// handshake is chapter 8's business, tested there).
     fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>, dog: &Watchdog) -> WebSocket {
+        connect_serving(room, live, dog, config())
+    }
+
+    /// [`connect`], the server side of the connection configured so.
+    fn connect_serving(
+        room: &Arc<Room>,
+        live: &Arc<LiveSockets>,
+        dog: &Watchdog,
+        server_config: Config,
+    ) -> WebSocket {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         dog.watch(&client);
         let (server, _) = l.accept().unwrap();
         let (room, live) = (room.clone(), live.clone());
         thread::spawn(move || {
-            let ws = WebSocket::from_tcp(server, Vec::new(), Role::Server, config()).unwrap();
+            let ws = WebSocket::from_tcp(server, Vec::new(), Role::Server, server_config).unwrap();
             let guard = live.register(Box::new(|_, _| {}));
             serve(&room, ws, &guard);
         });
@@ -375,6 +406,55 @@ mod tests {
             stuck_says + 16 <= sent,
             "stuck received {stuck_says} of {sent}: not a whole queue behind"
         );
+        assert_eq!(room.nicks(), ["talker"]);
+    }
+
+    #[test]
+    fn a_member_whose_writes_time_out_is_announced_as_too_slow() {
+        // A queue too large to overflow first: the write timeout cuts the
+        // stuck member off once its socket buffers are full.
+        let room = Room::new(Limits {
+            queue_capacity: 1_000_000,
+            says_per_second: 0,
+            ..Limits::default()
+        });
+        let live = LiveSockets::new();
+        let dog = watchdog();
+        let short = Config {
+            write_timeout: Some(Duration::from_millis(300)),
+            ..config()
+        };
+        let mut stuck = connect_serving(&room, &live, &dog, short);
+        stuck
+            .send_text(
+                &ClientMessage::Join {
+                    nick: "stuck".into(),
+                }
+                .to_json(),
+            )
+            .unwrap();
+        assert_eq!(kind(&next(&mut stuck)), "welcome");
+        let mut talker = join(&room, &live, &dog, "talker");
+        let say = ClientMessage::Say {
+            text: "x".repeat(1900),
+        }
+        .to_json();
+        // Talk with a window of 8 until the talker sees `stuck` leave.
+        let (mut sent, mut seen) = (0usize, 0usize);
+        let reason = loop {
+            while sent - seen < 8 {
+                assert!(sent < 100_000, "the stuck member was never cut off");
+                talker.send_text(&say).unwrap();
+                sent += 1;
+            }
+            let v = next(&mut talker);
+            match kind(&v) {
+                "say" => seen += 1,
+                "leave" => break v.get("reason").and_then(Value::as_str).map(String::from),
+                _ => {}
+            }
+        };
+        assert_eq!(reason.as_deref(), Some("too slow"));
         assert_eq!(room.nicks(), ["talker"]);
     }
 

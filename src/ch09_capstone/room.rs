@@ -252,14 +252,15 @@ impl Room {
         }
     }
 
-    fn leave(&self, id: u64) {
+    /// Removes member `id`, if it is still in, and tells everyone why.
+    fn leave(&self, id: u64, reason: &'static str) {
         let mut st = self.lock();
         if let Some(e) = st.members.remove(&id) {
             publish(
                 &mut st,
                 Event::Leave {
                     nick: e.nick,
-                    reason: "left",
+                    reason,
                 },
             );
         }
@@ -416,9 +417,20 @@ impl Member {
     }
 }
 
+impl Member {
+    /// Leaves as a member that fell behind: everyone is told `too slow`,
+    /// as when its queue overflows. For a connection whose writer could
+    /// not hand even one message to the socket within the write timeout
+    /// (the client stopped reading before its queue filled).
+    pub fn leave_too_slow(self) {
+        self.room.leave(self.id, "too slow");
+        // Dropping `self` then finds it gone: nothing more is published.
+    }
+}
+
 impl Drop for Member {
     fn drop(&mut self) {
-        self.room.leave(self.id);
+        self.room.leave(self.id, "left");
     }
 }
 
@@ -507,6 +519,11 @@ impl Outbox {
     /// Whether a close was asked for.
     pub fn is_closed(&self) -> bool {
         self.lock().close.is_some()
+    }
+
+    /// The code of the close asked for, if any (the first one wins).
+    pub fn close_code(&self) -> Option<u16> {
+        self.lock().close.as_ref().map(|(code, _)| *code)
     }
 
     /// Texts waiting.
