@@ -27,8 +27,7 @@ use std::time::Duration;
 
 use super::protocol::{self, ClientMessage};
 use super::room::{
-    CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, CLOSE_TOO_SLOW, JoinError, Member, Next, Outbox, Room,
-    SayError,
+    CLOSE_GOING_AWAY, CLOSE_ROOM_FULL, JoinError, Member, Next, Outbox, Room, SayError,
 };
 use crate::ch08_websocket::close;
 use crate::ch08_websocket::live::SHUTDOWN_REASON;
@@ -103,17 +102,26 @@ pub fn serve(room: &Arc<Room>, mut ws: WebSocket, live: &Live) {
             Ok(None) | Err(_) => break,
         }
     }
-    // Leave the room first (everyone is told), then stop the writer. A
-    // writer that timed out marked the outbox: that member fell behind.
-    let fell_behind = member.outbox().close_code() == Some(CLOSE_TOO_SLOW);
+    // Stop the writer, then leave the room (everyone is told why). The
+    // writer's verdict comes first: when its write timed out, it shut the
+    // socket down, which is what ended the reading above, and the member
+    // fell behind rather than left. (The writer ends at once, or when its
+    // write times out.)
     member.outbox().close(close::NORMAL, "", false);
-    if fell_behind {
-        member.leave_too_slow();
-    } else {
-        drop(member);
-    }
     drop(reader_done);
-    let _ = writer.join();
+    match writer.join() {
+        Ok(WriterEnd::TooSlow) => member.leave_too_slow(),
+        _ => drop(member),
+    }
+}
+
+/// Why a writer stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum WriterEnd {
+    /// A write timed out: the client stopped reading.
+    TooSlow,
+    /// Anything else: a close, the reader's end, a broken connection.
+    Done,
 }
 
 /// Reads until a valid `join` (answering anything else with an error), then
@@ -156,31 +164,28 @@ fn complain(sender: &WsSender, what: &str) {
 
 /// The writer: outbox → socket, until a close is asked for or the reader
 /// is gone.
-fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) {
+fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) -> WriterEnd {
     loop {
         match outbox.next(WRITER_POLL) {
             Next::Send(text) => match sender.send_text(&text) {
                 Ok(()) => {}
                 // Someone else already sent a close frame: nothing more to do.
-                Err(WsError::Closed) => return,
-                // The client stopped reading before its queue filled: it is
-                // as slow as one whose queue overflows, and is cut off as
-                // such (no close frame can reach it: its socket is full).
-                Err(WsError::Io(e))
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                    ) =>
-                {
-                    outbox.close(CLOSE_TOO_SLOW, "too slow: a write timed out", false);
+                Err(WsError::Closed) => return WriterEnd::Done,
+                // The write failed (chapter 8 then shut the connection down,
+                // and the reader sees it end). A write that timed out means
+                // the client stopped reading before its queue filled: it is
+                // as slow as one whose queue overflows, and leaves as such
+                // (no close frame can reach it: its socket is full).
+                Err(WsError::Io(e)) => {
                     sender.shutdown();
-                    return;
+                    return match e.kind() {
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => WriterEnd::TooSlow,
+                        _ => WriterEnd::Done,
+                    };
                 }
-                // The write failed or timed out (a stuck client): give up on
-                // the connection; the reader then sees it end.
                 Err(_) => {
                     sender.shutdown();
-                    return;
+                    return WriterEnd::Done;
                 }
             },
             Next::Close(code, reason) => {
@@ -192,11 +197,11 @@ fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<(
                 {
                     sender.shutdown();
                 }
-                return;
+                return WriterEnd::Done;
             }
             Next::Idle => {
                 if let Err(mpsc::TryRecvError::Disconnected) = reader_done.try_recv() {
-                    return;
+                    return WriterEnd::Done;
                 }
             }
         }
@@ -209,7 +214,7 @@ mod tests {
     use crate::ch08_websocket::LiveSockets;
     use crate::ch08_websocket::{Config, Role};
     use crate::ch09_capstone::json::{self, Value};
-    use crate::ch09_capstone::room::Limits;
+    use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
     use crate::testkit::{TEST_DEADLINE, Watchdog};
     use std::net::{TcpListener, TcpStream};
 

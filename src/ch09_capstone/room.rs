@@ -521,11 +521,6 @@ impl Outbox {
         self.lock().close.is_some()
     }
 
-    /// The code of the close asked for, if any (the first one wins).
-    pub fn close_code(&self) -> Option<u16> {
-        self.lock().close.as_ref().map(|(code, _)| *code)
-    }
-
     /// Texts waiting.
     pub fn len(&self) -> usize {
         self.lock().queue.len()
