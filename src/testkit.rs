@@ -5,8 +5,9 @@
 //! timeout), which the server prints only after `bind` succeeded.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -291,4 +292,133 @@ pub fn not_run(test: &str, what: &str) {
         let _ = std::fs::create_dir_all(&dir);
         let _ = std::fs::write(dir.join(test), format!("{line}\n"));
     }
+}
+
+/// The longest a test that talks to a chatty peer may run before its
+/// sockets are cut: generous for a loaded 2-core machine, short enough
+/// that a lost message fails the test instead of hanging the run.
+pub const TEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Bounds a test whose reads have no end of their own. A WebSocket client
+/// that answers the server's pings (and whose pings the server answers)
+/// never sees a read timeout: if the message it waits for was lost, it
+/// waits forever. A `Watchdog` shuts down every socket given to
+/// [`Watchdog::watch`] once its deadline passes, so each blocked read or
+/// write returns at once with an error and the test fails, saying what it
+/// was waiting for. Dropping the watchdog (the test ended) disarms it.
+pub struct Watchdog {
+    what: String,
+    sockets: Arc<Mutex<Vec<TcpStream>>>,
+    fired: Arc<AtomicBool>,
+    disarm: Option<mpsc::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// Arms a watchdog for `what` (said when it fires) that fires after
+    /// `limit`.
+    pub fn new(what: &str, limit: Duration) -> Watchdog {
+        let sockets: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let fired = Arc::new(AtomicBool::new(false));
+        let (disarm, rx) = mpsc::channel::<()>();
+        let thread = {
+            let (sockets, fired, what) = (sockets.clone(), fired.clone(), what.to_string());
+            thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                    let sockets = sockets.lock().unwrap_or_else(|e| e.into_inner());
+                    fired.store(true, Ordering::SeqCst);
+                    eprintln!(
+                        "watchdog: {what} still running after {limit:?}: \
+                         shutting down its {} sockets",
+                        sockets.len()
+                    );
+                    for s in sockets.iter() {
+                        let _ = s.shutdown(Shutdown::Both);
+                    }
+                }
+            })
+        };
+        Watchdog {
+            what: what.to_string(),
+            sockets,
+            fired,
+            disarm: Some(disarm),
+            thread: Some(thread),
+        }
+    }
+
+    /// Cuts `socket` (a clone of it) when the deadline passes; at once if
+    /// it already has.
+    pub fn watch(&self, socket: &TcpStream) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let clone = socket.try_clone().expect("clone a socket handle");
+        if self.fired() {
+            let _ = clone.shutdown(Shutdown::Both);
+        }
+        sockets.push(clone);
+    }
+
+    /// Whether the deadline passed.
+    pub fn fired(&self) -> bool {
+        self.fired.load(Ordering::SeqCst)
+    }
+
+    /// Panics with `why` and, if the watchdog fired, says so: for a
+    /// failure seen after the sockets were cut.
+    pub fn fail(&self, why: impl std::fmt::Display) -> ! {
+        if self.fired() {
+            panic!("{why} ({} hit its deadline: something was lost)", self.what)
+        }
+        panic!("{why}")
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.disarm.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A value (a client, a socket) that carries its own [`Watchdog`]: its
+/// deadline lasts as long as the value. Derefs to the value.
+pub struct Guarded<T> {
+    pub inner: T,
+    _dog: Watchdog,
+}
+
+impl Watchdog {
+    /// Ties this watchdog to `inner`: it is disarmed when `inner` is dropped.
+    pub fn guarding<T>(self, inner: T) -> Guarded<T> {
+        Guarded { inner, _dog: self }
+    }
+}
+
+impl<T> std::ops::Deref for Guarded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Guarded<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+/// Joins `thread`, waiting `limit` at most: `None` if it had not ended by
+/// then (it is left running, detached). std's `join` has no timeout, so
+/// a helper thread joins and reports through a channel.
+pub fn join_within<T: Send + 'static>(
+    thread: thread::JoinHandle<T>,
+    limit: Duration,
+) -> Option<thread::Result<T>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(thread.join());
+    });
+    rx.recv_timeout(limit).ok()
 }

@@ -40,15 +40,20 @@ impl Running {
 
     fn stop(mut self) -> std::io::Result<()> {
         self.handle.shutdown();
-        self.thread.take().unwrap().join().unwrap()
+        let thread = self.thread.take().unwrap();
+        testkit::join_within(thread, testkit::TEST_DEADLINE)
+            .expect("the server stops within the test's deadline")
+            .unwrap()
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.handle.shutdown();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(t) = self.thread.take()
+            && testkit::join_within(t, testkit::TEST_DEADLINE).is_none()
+        {
+            eprintln!("the in-process server did not stop within the test's deadline");
         }
     }
 }

@@ -11,9 +11,18 @@ use tungstenite::Message as TMessage;
 use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::{Config, Message, WsError};
 use wirebook::rng::Rng;
-use wirebook::testkit::{SIGTERM, Server, run_client};
+use wirebook::testkit::{SIGTERM, Server, TEST_DEADLINE, Watchdog, run_client};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Cuts `ws` once the test's deadline passes (until the guard is dropped).
+/// Our client answers the server's pings and the server answers ours, so
+/// a read waiting for a lost message would otherwise never time out.
+fn deadline(ws: &wirebook::ch08_websocket::WebSocket) -> Watchdog {
+    let dog = Watchdog::new(&format!("a WebSocket to {}", ws.peer()), TEST_DEADLINE);
+    dog.watch(ws.tcp());
+    dog
+}
 
 /// A tungstenite echo server on a free port, serving `conns` connections,
 /// each on its own thread. Returns the port and a handle that yields, per
@@ -49,6 +58,7 @@ fn our_client_interoperates_with_tungstenite_server() {
     let (port, server) = tungstenite_echo_server(1);
     let url = format!("ws://127.0.0.1:{port}/ws");
     let (mut ws, proto) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     assert_eq!(proto, None);
     let mut rng = Rng::new();
     for len in [0, 1, 125, 126, 65535, 65536, 200_000] {
@@ -82,6 +92,7 @@ fn sender_clones_write_from_many_threads_while_one_reads() {
     let (port, server) = tungstenite_echo_server(1);
     let url = format!("ws://127.0.0.1:{port}/");
     let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     let writers: Vec<_> = (0..4)
         .map(|t| {
             let tx = ws.sender();
@@ -216,6 +227,7 @@ fn client_fails_a_masked_server_frame_with_1002() {
     });
     let url = format!("ws://127.0.0.1:{port}/");
     let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     match ws.read_message() {
         Err(WsError::Failed(v)) => assert_eq!(v.code, 1002),
         other => panic!("expected a 1002 failure, got {other:?}"),
@@ -232,6 +244,7 @@ fn client_reports_a_server_that_vanishes_mid_frame() {
     });
     let url = format!("ws://127.0.0.1:{port}/");
     let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     match ws.read_message() {
         Err(WsError::Io(e)) => {
             assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
@@ -276,6 +289,7 @@ fn idle_client_pings_then_gives_up_on_a_silent_server() {
     };
     let (mut ws, _) =
         connect_with(&format!("ws://127.0.0.1:{port}/"), &[], config, TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     assert!(matches!(ws.read_message(), Err(WsError::Timeout)));
     let got = rx.recv_timeout(TIMEOUT).unwrap();
     // A masked ping (0x89) came first, then a close with 1001.
@@ -397,6 +411,7 @@ fn many_clients_at_once_each_get_their_own_echoes() {
             thread::spawn(move || {
                 let url = format!("ws://{addr}/c{i}");
                 let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+                let _dog = deadline(&ws);
                 for j in 0..100 {
                     let m = format!("client {i} message {j}");
                     ws.send_text(&m).unwrap();
@@ -420,6 +435,7 @@ fn a_client_that_does_not_read_its_echoes_delays_no_one_else() {
     let server = echo_server();
     let url = format!("ws://{}/", server.addr);
     let (mut slow, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&slow);
     let mut rng = Rng::new();
     let sent: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(256 * 1024)).collect();
     let writer = {
@@ -431,6 +447,7 @@ fn a_client_that_does_not_read_its_echoes_delays_no_one_else() {
         })
     };
     let (mut quick, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&quick);
     for i in 0..50 {
         let m = format!("quick {i}");
         quick.send_text(&m).unwrap();
@@ -507,6 +524,7 @@ fn a_client_that_vanishes_mid_frame_costs_the_server_nothing() {
     // Still serving, nothing panicked.
     let url = format!("ws://{}/", server.addr);
     let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     ws.send_text("still here").unwrap();
     assert_eq!(
         ws.read_message().unwrap(),
@@ -721,6 +739,7 @@ fn sigterm_closes_open_websockets_with_1001_and_exits_0() {
         let url = format!("ws://{}/", server.addr);
         let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT)
             .unwrap_or_else(|e| panic!("cannot open {url}: {e} (try: websocat {url})"));
+        let _dog = deadline(&ws);
         if bin.ends_with("ch08_ws_echo") {
             // The connection is served (its handler runs) before the signal.
             let word = Rng::new().word(8);
@@ -751,6 +770,7 @@ fn messages_over_the_limit_get_1009() {
     );
     let url = format!("ws://{}/", server.addr);
     let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+    let _dog = deadline(&ws);
     ws.send_binary(&[7; 1000]).unwrap();
     assert_eq!(
         ws.read_message().unwrap(),
@@ -784,6 +804,7 @@ fn websockets_beyond_the_cap_get_503_until_one_closes() {
     let open = || connect_with(&url, &[], Config::default(), TIMEOUT);
     let (mut a, _) = open().unwrap();
     let (_b, _) = open().unwrap();
+    let _dog = deadline(&a);
     let err = open().err().expect("a third WebSocket is refused");
     assert!(err.to_string().contains("503"), "{err}");
     a.close(1000, "").unwrap();

@@ -6,17 +6,19 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::{Config, Message, WebSocket};
 use wirebook::ch09_capstone::chat::MAX_MESSAGE_BYTES;
 use wirebook::ch09_capstone::checks::{ChatClient, kind, str_of};
 use wirebook::ch09_capstone::json::Value;
-use wirebook::ch09_capstone::room::{CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, MAX_TEXT_BYTES};
+use wirebook::ch09_capstone::room::{
+    CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, MAX_TEXT_BYTES, QUEUE_CAPACITY,
+};
 use wirebook::check::{Target, assert_chapter_passes, exchange};
 use wirebook::rng::Rng;
-use wirebook::testkit::{SIGINT, Server, TempDir};
+use wirebook::testkit::{SIGINT, Server, TEST_DEADLINE, TempDir, Watchdog};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirebook");
 
@@ -24,22 +26,53 @@ fn static_dir() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_string()
 }
 
-fn start(extra: &[&str]) -> Server {
+/// A server under test, and the deadline of the test: every WebSocket
+/// opened through [`ws`] or [`join`] is cut when it passes. Chapter 8's
+/// client answers the server's pings, so without it a message that never
+/// comes would be waited for forever.
+struct Run {
+    dog: Watchdog,
+    server: Server,
+}
+
+impl std::ops::Deref for Run {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+fn start(extra: &[&str]) -> Run {
     let root = static_dir();
     let mut args = vec!["--root", root.as_str(), "--quiet"];
     args.extend_from_slice(extra);
-    Server::start(BIN, &args)
+    let server = Server::start(BIN, &args);
+    let what = format!("a test of wirebook {}", extra.join(" "));
+    Run {
+        dog: Watchdog::new(what.trim_end(), TEST_DEADLINE),
+        server,
+    }
 }
 
-fn ws(server: &Server, path: &str) -> WebSocket {
+/// Joins the chat as `nick`, within the test's deadline.
+fn join(run: &Run, nick: &str) -> ChatClient {
+    let c = ChatClient::join(&run.target(), nick).unwrap_or_else(|f| run.dog.fail(f));
+    run.dog.watch(c.ws.tcp());
+    c
+}
+
+fn ws(run: &Run, path: &str) -> WebSocket {
+    let server = &run.server;
     let url = format!("ws://{}{path}", server.addr);
     let cfg = Config {
         ping_interval: Some(Duration::from_secs(10)),
         ..Config::default()
     };
-    connect_with(&url, &[], cfg, Duration::from_secs(10))
+    let ws = connect_with(&url, &[], cfg, Duration::from_secs(10))
         .unwrap_or_else(|e| panic!("cannot open {url}: {e} (try: websocat {url})"))
-        .0
+        .0;
+    run.dog.watch(ws.tcp());
+    ws
 }
 
 /// Reads until the server's close frame; returns its code.
@@ -197,8 +230,7 @@ fn every_route_answers() {
     );
 
     // The chat.
-    let t = Target::new(server.addr);
-    let mut a = ChatClient::join(&t, "route-test").unwrap_or_else(|f| panic!("{f}"));
+    let mut a = join(&server, "route-test");
     a.say("hi").unwrap();
     let m = a
         .wait_for(5, "own message", |v| kind(v) == "say")
@@ -210,11 +242,10 @@ fn every_route_answers() {
 fn chat_broadcast_has_one_order_for_all_members() {
     // Everyone talks as fast as possible: no rate limit.
     let server = start(&["--chat-rate", "0"]);
-    let t = Target::new(server.addr);
     const MEMBERS: usize = 5;
     const EACH: usize = 40;
     let mut clients: Vec<ChatClient> = (0..MEMBERS)
-        .map(|i| ChatClient::join(&t, &format!("m{i}")).unwrap_or_else(|f| panic!("{f}")))
+        .map(|i| join(&server, &format!("m{i}")))
         .collect();
     // Everyone has seen everyone join before the talking starts.
     for c in &mut clients {
@@ -240,7 +271,14 @@ fn chat_broadcast_has_one_order_for_all_members() {
             thread::spawn(move || {
                 let mut seen = Vec::new();
                 while seen.len() < MEMBERS * EACH {
-                    let v = c.next_event().unwrap_or_else(|f| panic!("{f}"));
+                    let v = c.next_event().unwrap_or_else(|f| {
+                        panic!(
+                            "{} saw {} of {} says: {f}",
+                            c.nick,
+                            seen.len(),
+                            MEMBERS * EACH
+                        )
+                    });
                     if kind(&v) == "say" {
                         seen.push((
                             seq(&v),
@@ -249,13 +287,18 @@ fn chat_broadcast_has_one_order_for_all_members() {
                         ));
                     }
                 }
-                talker.join().unwrap();
+                talker.join().expect("every say was sent");
                 seen
             })
         })
         .collect();
-    let seen: Vec<Vec<(u64, String, String)>> =
-        readers.into_iter().map(|r| r.join().unwrap()).collect();
+    let seen: Vec<Vec<(u64, String, String)>> = readers
+        .into_iter()
+        .map(|r| {
+            r.join()
+                .unwrap_or_else(|_| server.dog.fail("a member did not see every say"))
+        })
+        .collect();
     for (i, s) in seen.iter().enumerate().skip(1) {
         assert!(s == &seen[0], "member {i} saw another order than member 0");
     }
@@ -284,13 +327,13 @@ fn seq(v: &Value) -> u64 {
 fn a_stuck_client_does_not_block_the_others_and_is_closed() {
     // The talker floods to fill the stuck member's buffers: no rate limit.
     let server = start(&["--chat-rate", "0"]);
-    let t = Target::new(server.addr);
     // `stuck` joins and then never reads.
-    let mut stuck = ChatClient::join(&t, "stuck").unwrap_or_else(|f| panic!("{f}"));
-    let talker = ChatClient::join(&t, "talker").unwrap_or_else(|f| panic!("{f}"));
-    let bystander = ChatClient::join(&t, "bystander").unwrap_or_else(|f| panic!("{f}"));
+    let mut stuck = join(&server, "stuck");
+    let talker = join(&server, "talker");
+    let bystander = join(&server, "bystander");
     let sender = talker.ws.sender();
     let text = "y".repeat(1900);
+    let say = format!(r#"{{"type":"say","text":"{text}"}}"#);
 
     // The bystander reads everything on its own thread and reports each
     // say; it stops at the stuck member's departure.
@@ -298,7 +341,7 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
     let watch = |mut c: ChatClient, tx: mpsc::Sender<Option<String>>| {
         thread::spawn(move || {
             loop {
-                let v = c.next_event().unwrap_or_else(|f| panic!("{f}"));
+                let v = c.next_event().unwrap_or_else(|f| panic!("{}: {f}", c.nick));
                 match kind(&v) {
                     // Each say is reported; nobody listening: stop.
                     "say" if tx.send(None).is_err() => return c,
@@ -316,56 +359,82 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
     let (echo_tx, echo_rx) = mpsc::channel();
     let talker = watch(talker, echo_tx);
 
-    // Talk with at most 8 messages in flight (as seen by the bystander and
-    // by the talker itself), so that only `stuck` can fall behind, however
-    // the machine schedules the readers. Its socket buffers fill, then its
-    // bounded queue, and the room cuts it off.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Talk with at most WINDOW messages in flight (as seen by the
+    // bystander and by the talker itself), so that only `stuck` can fall
+    // behind, however the machine schedules the readers: WINDOW is well
+    // under the queue's capacity. Its socket buffers fill, then its bounded
+    // queue, and the room cuts it off. Each step may take STALL at most;
+    // the whole test is bounded by its watchdog.
+    const WINDOW: usize = QUEUE_CAPACITY / 4;
+    const STALL: Duration = Duration::from_secs(10);
     let (mut sent, mut seen, mut echoed) = (0usize, 0usize, 0usize);
     let reason = 'talk: loop {
-        while sent - seen.min(echoed) < 8 {
+        while sent - seen.min(echoed) < WINDOW {
             sender
-                .send_text(&format!(r#"{{"type":"say","text":"{text}"}}"#))
-                .unwrap();
+                .send_text(&say)
+                .unwrap_or_else(|e| server.dog.fail(e));
             sent += 1;
         }
         if echoed < seen {
             // The talker's reader has seen `stuck` leave (Some) and
             // stopped: it no longer limits the pace.
-            match echo_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match echo_rx.recv_timeout(STALL) {
                 Ok(None) => echoed += 1,
                 Ok(Some(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => echoed = usize::MAX,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("the talker stopped receiving its own messages ({echoed} of {sent})")
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => server.dog.fail(format!(
+                    "the talker stopped receiving its own messages ({echoed} of {sent})"
+                )),
             }
             continue;
         }
-        match seen_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        match seen_rx.recv_timeout(STALL) {
             Ok(None) => seen += 1,
             Ok(Some(reason)) => break 'talk reason,
-            Err(_) => panic!(
+            Err(_) => server.dog.fail(format!(
                 "the stuck client was not cut off: {sent} sent, {seen} delivered to the bystander"
-            ),
+            )),
         }
     };
     assert_eq!(reason, "too slow");
-    assert!(
-        seen > 256,
-        "the others kept receiving while `stuck` did not ({seen})"
-    );
-    // The room goes on.
-    let mut bystander = bystander.join().unwrap();
+    // The room goes on: the bystander receives every message ever sent,
+    // those in flight at the eviction and the next one too.
+    let mut bystander = bystander
+        .join()
+        .unwrap_or_else(|_| server.dog.fail("the bystander failed"));
     sender
         .send_text(r#"{"type":"say","text":"after the eviction"}"#)
-        .unwrap();
-    bystander
-        .wait_for(100, "the next message", |v| {
-            str_of(v, "text") == "after the eviction"
-        })
-        .unwrap_or_else(|f| panic!("{f}"));
-    // `stuck` reads at last: what was in flight, then a 1008 close.
-    assert_eq!(close_code(&mut stuck.ws), Some(CLOSE_TOO_SLOW));
+        .unwrap_or_else(|e| server.dog.fail(e));
+    loop {
+        let v = bystander
+            .next_event()
+            .unwrap_or_else(|f| server.dog.fail(f));
+        if kind(&v) == "say" {
+            seen += 1;
+            if str_of(&v, "text") == "after the eviction" {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, sent + 1, "the bystander received every message");
+    // `stuck` reads at last: what was in its socket buffers, then a 1008
+    // close. It never gets the say that found its queue full, nor the
+    // window sent after it had left, which the others received.
+    let mut stuck_says = 0;
+    loop {
+        match stuck.ws.read_message() {
+            Ok(Some(Message::Text(t))) if t.contains(r#""type":"say""#) => stuck_says += 1,
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => server
+                .dog
+                .fail(format!("stuck, after {stuck_says} messages: {e}")),
+        }
+    }
+    assert_eq!(stuck.ws.peer_close_code(), Some(CLOSE_TOO_SLOW));
+    assert!(
+        stuck_says + WINDOW < sent,
+        "stuck got {stuck_says} of {sent}: it did not fall behind"
+    );
     drop(sender);
     drop(talker);
 }
@@ -373,7 +442,6 @@ fn a_stuck_client_does_not_block_the_others_and_is_closed() {
 #[test]
 fn the_chat_refuses_bad_input_clearly() {
     let server = start(&[]);
-    let t = Target::new(server.addr);
     // Not JSON, not a known message, saying before joining: an error each,
     // and the connection stays usable.
     let mut c = ws(&server, "/ws/chat");
@@ -389,7 +457,7 @@ fn the_chat_refuses_bad_input_clearly() {
         }
     }
     // A message over the limit: 1009 (chapter 8 enforces the limit).
-    let mut big = ChatClient::join(&t, "big").unwrap_or_else(|f| panic!("{f}"));
+    let mut big = join(&server, "big");
     let huge = format!(
         r#"{{"type":"say","text":"{}"}}"#,
         "z".repeat(MAX_MESSAGE_BYTES)
@@ -397,11 +465,11 @@ fn the_chat_refuses_bad_input_clearly() {
     big.ws.send_text(&huge).unwrap();
     assert_eq!(close_code(&mut big.ws), Some(1009));
     // A binary message: 1003.
-    let mut bin = ChatClient::join(&t, "bin").unwrap_or_else(|f| panic!("{f}"));
+    let mut bin = join(&server, "bin");
     bin.ws.send_binary(b"\x00").unwrap();
     assert_eq!(close_code(&mut bin.ws), Some(1003));
     // A text over the room's limit but under the frame limit: an error.
-    let mut long = ChatClient::join(&t, "long").unwrap_or_else(|f| panic!("{f}"));
+    let mut long = join(&server, "long");
     long.say(&"w".repeat(MAX_TEXT_BYTES + 1)).unwrap();
     let e = long
         .wait_for(10, "an error", |v| kind(v) == "error")
@@ -477,8 +545,7 @@ fn websockets_past_max_websockets_get_503_with_retry_after() {
 #[test]
 fn a_member_that_floods_is_told_to_slow_down() {
     let server = start(&[]);
-    let t = Target::new(server.addr);
-    let mut a = ChatClient::join(&t, "flooder").unwrap_or_else(|f| panic!("{f}"));
+    let mut a = join(&server, "flooder");
     for k in 0..100 {
         a.say(&format!("{k}")).unwrap();
     }
@@ -538,14 +605,13 @@ fn five_hundred_websockets_do_not_stop_http() {
 #[test]
 fn ctrl_c_closes_every_websocket_with_1001_and_exits_0() {
     let server = start(&[]);
-    let t = Target::new(server.addr);
     let mut echoes: Vec<WebSocket> = (0..3).map(|_| ws(&server, "/ws/echo")).collect();
     for e in &mut echoes {
         e.send_text("x").unwrap();
         assert_eq!(e.read_message().unwrap(), Some(Message::Text("x".into())));
     }
-    let a = ChatClient::join(&t, "a").unwrap_or_else(|f| panic!("{f}"));
-    let mut b = ChatClient::join(&t, "b").unwrap_or_else(|f| panic!("{f}"));
+    let a = join(&server, "a");
+    let mut b = join(&server, "b");
     a.say("last words").unwrap();
     b.wait_for(5, "a's message", |v| str_of(v, "text") == "last words")
         .unwrap_or_else(|f| panic!("{f}"));
@@ -561,6 +627,7 @@ fn ctrl_c_closes_every_websocket_with_1001_and_exits_0() {
         assert_eq!(r.join().unwrap(), Some(CLOSE_GOING_AWAY));
     }
     let status = server
+        .server
         .wait_exit(Duration::from_secs(10))
         .expect("the server exits after SIGINT");
     assert!(status.success(), "exit status {status}");

@@ -50,15 +50,20 @@ impl Running {
 
     fn stop(mut self) -> std::io::Result<()> {
         self.handle.shutdown();
-        self.thread.take().unwrap().join().unwrap()
+        let thread = self.thread.take().unwrap();
+        testkit::join_within(thread, testkit::TEST_DEADLINE)
+            .expect("the server stops within the test's deadline")
+            .unwrap()
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.handle.shutdown();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(t) = self.thread.take()
+            && testkit::join_within(t, testkit::TEST_DEADLINE).is_none()
+        {
+            eprintln!("the in-process server did not stop within the test's deadline");
         }
     }
 }
@@ -205,6 +210,8 @@ fn a_slow_reader_stalls_no_one_in_either_design() {
         let many = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n".repeat(20_000);
         let writer = {
             let mut w = slow.try_clone().unwrap();
+            // Bounded: a server that stopped reading fails the write.
+            w.set_write_timeout(Some(testkit::TEST_DEADLINE)).unwrap();
             thread::spawn(move || {
                 let _ = w.write_all(many.as_bytes());
             })

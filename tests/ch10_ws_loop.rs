@@ -14,7 +14,7 @@ use wirebook::ch08_websocket::client::connect_with;
 use wirebook::ch08_websocket::frame::{self, OpCode};
 use wirebook::ch08_websocket::{Config, Message, WebSocket};
 use wirebook::rng::Rng;
-use wirebook::testkit::{SIGTERM, Server};
+use wirebook::testkit::{Guarded, SIGTERM, Server, TEST_DEADLINE, Watchdog};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const ECHO: &str = env!("CARGO_BIN_EXE_ch08_ws_echo");
@@ -25,11 +25,17 @@ fn loop_echo(extra: &[&str]) -> Server {
     Server::start(ECHO, &args)
 }
 
-fn open(server: &Server, path: &str) -> WebSocket {
+/// A WebSocket to `server`, cut after the test's deadline: chapter 8's
+/// client answers the server's pings, so a lost message would otherwise be
+/// waited for forever.
+fn open(server: &Server, path: &str) -> Guarded<WebSocket> {
     let url = format!("ws://{}{path}", server.addr);
-    connect_with(&url, &[], Config::default(), TIMEOUT)
+    let ws = connect_with(&url, &[], Config::default(), TIMEOUT)
         .unwrap_or_else(|e| panic!("cannot open {url}: {e}"))
-        .0
+        .0;
+    let dog = Watchdog::new(&format!("a WebSocket to {url}"), TEST_DEADLINE);
+    dog.watch(ws.tcp());
+    dog.guarding(ws)
 }
 
 fn assert_no_panic(server: &Server) {
@@ -97,7 +103,7 @@ fn tungstenite_client_against_the_loop() {
 fn idle_websockets_hold_no_thread_and_are_all_served() {
     let server = loop_echo(&["--threads", "2"]);
     const N: usize = 200;
-    let mut sockets: Vec<WebSocket> = (0..N).map(|_| open(&server, "/")).collect();
+    let mut sockets: Vec<Guarded<WebSocket>> = (0..N).map(|_| open(&server, "/")).collect();
     for (i, s) in sockets.iter_mut().enumerate() {
         let m = format!("hello {i}");
         s.send_text(&m).unwrap();

@@ -19,6 +19,7 @@
 //!  page ◀──frames                  page            page
 //! ```
 
+use std::io;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
@@ -101,11 +102,26 @@ pub fn serve(room: &Arc<Room>, mut ws: WebSocket, live: &Live) {
             Ok(None) | Err(_) => break,
         }
     }
-    // Leave the room first (everyone is told), then stop the writer.
+    // Stop the writer, then leave the room (everyone is told why). The
+    // writer's verdict comes first: when its write timed out, it shut the
+    // socket down, which is what ended the reading above, and the member
+    // fell behind rather than left. (The writer ends at once, or when its
+    // write times out.)
     member.outbox().close(close::NORMAL, "", false);
-    drop(member);
     drop(reader_done);
-    let _ = writer.join();
+    match writer.join() {
+        Ok(WriterEnd::TooSlow) => member.leave_too_slow(),
+        _ => drop(member),
+    }
+}
+
+/// Why a writer stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum WriterEnd {
+    /// A write timed out: the client stopped reading.
+    TooSlow,
+    /// Anything else: a close, the reader's end, a broken connection.
+    Done,
 }
 
 /// Reads until a valid `join` (answering anything else with an error), then
@@ -148,18 +164,28 @@ fn complain(sender: &WsSender, what: &str) {
 
 /// The writer: outbox → socket, until a close is asked for or the reader
 /// is gone.
-fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) {
+fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<()>) -> WriterEnd {
     loop {
         match outbox.next(WRITER_POLL) {
             Next::Send(text) => match sender.send_text(&text) {
                 Ok(()) => {}
                 // Someone else already sent a close frame: nothing more to do.
-                Err(WsError::Closed) => return,
-                // The write failed or timed out (a stuck client): give up on
-                // the connection; the reader then sees it end.
+                Err(WsError::Closed) => return WriterEnd::Done,
+                // The write failed (chapter 8 then shut the connection down,
+                // and the reader sees it end). A write that timed out means
+                // the client stopped reading before its queue filled: it is
+                // as slow as one whose queue overflows, and leaves as such
+                // (no close frame can reach it: its socket is full).
+                Err(WsError::Io(e)) => {
+                    sender.shutdown();
+                    return match e.kind() {
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => WriterEnd::TooSlow,
+                        _ => WriterEnd::Done,
+                    };
+                }
                 Err(_) => {
                     sender.shutdown();
-                    return;
+                    return WriterEnd::Done;
                 }
             },
             Next::Close(code, reason) => {
@@ -171,11 +197,11 @@ fn write_loop(outbox: &Outbox, sender: &WsSender, reader_done: &mpsc::Receiver<(
                 {
                     sender.shutdown();
                 }
-                return;
+                return WriterEnd::Done;
             }
             Next::Idle => {
                 if let Err(mpsc::TryRecvError::Disconnected) = reader_done.try_recv() {
-                    return;
+                    return WriterEnd::Done;
                 }
             }
         }
@@ -189,6 +215,7 @@ mod tests {
     use crate::ch08_websocket::{Config, Role};
     use crate::ch09_capstone::json::{self, Value};
     use crate::ch09_capstone::room::{CLOSE_TOO_SLOW, Limits};
+    use crate::testkit::{TEST_DEADLINE, Watchdog};
     use std::net::{TcpListener, TcpStream};
 
     fn config() -> Config {
@@ -198,15 +225,33 @@ mod tests {
         }
     }
 
+    /// A test's deadline: the client sockets are cut when it passes, so a
+    /// lost message fails the test instead of hanging it (the client
+    /// answers the server's pings: no read timeout ever fires).
+    fn watchdog() -> Watchdog {
+        Watchdog::new("a chat unit test", TEST_DEADLINE)
+    }
+
     /// A client WebSocket whose server side runs `serve` (no HTTP: the
     /// handshake is chapter 8's business, tested there).
-    fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>) -> WebSocket {
+    fn connect(room: &Arc<Room>, live: &Arc<LiveSockets>, dog: &Watchdog) -> WebSocket {
+        connect_serving(room, live, dog, config())
+    }
+
+    /// [`connect`], the server side of the connection configured so.
+    fn connect_serving(
+        room: &Arc<Room>,
+        live: &Arc<LiveSockets>,
+        dog: &Watchdog,
+        server_config: Config,
+    ) -> WebSocket {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        dog.watch(&client);
         let (server, _) = l.accept().unwrap();
         let (room, live) = (room.clone(), live.clone());
         thread::spawn(move || {
-            let ws = WebSocket::from_tcp(server, Vec::new(), Role::Server, config()).unwrap();
+            let ws = WebSocket::from_tcp(server, Vec::new(), Role::Server, server_config).unwrap();
             let guard = live.register(Box::new(|_, _| {}));
             serve(&room, ws, &guard);
         });
@@ -224,8 +269,8 @@ mod tests {
         v.get("type").and_then(Value::as_str).unwrap_or("")
     }
 
-    fn join(room: &Arc<Room>, live: &Arc<LiveSockets>, nick: &str) -> WebSocket {
-        let mut ws = connect(room, live);
+    fn join(room: &Arc<Room>, live: &Arc<LiveSockets>, dog: &Watchdog, nick: &str) -> WebSocket {
+        let mut ws = connect(room, live, dog);
         ws.send_text(&ClientMessage::Join { nick: nick.into() }.to_json())
             .unwrap();
         assert_eq!(kind(&next(&mut ws)), "welcome");
@@ -236,8 +281,9 @@ mod tests {
     fn members_talk_and_leaving_is_announced() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut a = join(&room, &live, "a");
-        let mut b = join(&room, &live, "b");
+        let dog = watchdog();
+        let mut a = join(&room, &live, &dog, "a");
+        let mut b = join(&room, &live, &dog, "b");
         assert_eq!(kind(&next(&mut a)), "join"); // a
         assert_eq!(kind(&next(&mut a)), "join"); // b
         assert_eq!(kind(&next(&mut b)), "join"); // b
@@ -260,8 +306,9 @@ mod tests {
             ..Limits::default()
         });
         let live = LiveSockets::new();
-        let _a = join(&room, &live, "a");
-        let mut b = connect(&room, &live);
+        let dog = watchdog();
+        let _a = join(&room, &live, &dog, "a");
+        let mut b = connect(&room, &live, &dog);
         b.send_text(&ClientMessage::Join { nick: "b".into() }.to_json())
             .unwrap();
         assert_eq!(b.read_message().unwrap(), None);
@@ -273,7 +320,8 @@ mod tests {
     fn binary_messages_are_refused_with_1003() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut ws = join(&room, &live, "a");
+        let dog = watchdog();
+        let mut ws = join(&room, &live, &dog, "a");
         ws.send_binary(b"\x00\x01").unwrap();
         while let Ok(Some(_)) = ws.read_message() {}
         assert_eq!(ws.peer_close_code(), Some(close::UNSUPPORTED_DATA));
@@ -287,8 +335,9 @@ mod tests {
             ..Limits::default()
         });
         let live = LiveSockets::new();
-        let stuck = join(&room, &live, "stuck");
-        let mut talker = join(&room, &live, "talker");
+        let dog = watchdog();
+        let stuck = join(&room, &live, &dog, "stuck");
+        let mut talker = join(&room, &live, &dog, "talker");
         let text = "x".repeat(1900);
         // The talker reads on its own thread, as a page does, reports each
         // message it sees, and watches for the stuck member's departure.
@@ -329,23 +378,90 @@ mod tests {
                 Err(e) => panic!("the talker stopped receiving: {e}"),
             }
         }
-        let (mut talker, says) = watcher.join().unwrap();
-        assert!(says > 16, "the talker kept receiving ({says} of {sent})");
-        // The talker still gets everything it sends after the eviction.
+        let (mut talker, mut says) = watcher.join().unwrap();
+        let says_before_leave = says;
+        // The talker goes on receiving everything: the messages in flight
+        // at the eviction, and one sent after it.
         sender
             .send_text(r#"{"type":"say","text":"still here"}"#)
             .unwrap();
         loop {
             let v = next(&mut talker);
-            if v.get("text").and_then(Value::as_str) == Some("still here") {
-                break;
+            if kind(&v) == "say" {
+                says += 1;
+                if v.get("text").and_then(Value::as_str) == Some("still here") {
+                    break;
+                }
             }
         }
-        // The stuck member, reading at last, finds a 1008 close frame after
-        // what was already on its way.
+        assert_eq!(says, sent + 1, "the talker received every message");
+        // The stuck member, reading at last, finds what was already on its
+        // way, then a 1008 close frame. It never gets the say that found
+        // its queue full, nor the window of 8 the talker sent after it
+        // had left. (How soon it was cut off depends on the socket buffers
+        // and on when its writer ran; that the talker never waited for it
+        // does not.)
         let mut stuck = stuck;
-        while let Ok(Some(_)) = stuck.read_message() {}
+        let mut stuck_says = 0;
+        while let Ok(Some(Message::Text(t))) = stuck.read_message() {
+            if t.contains(r#""type":"say""#) {
+                stuck_says += 1;
+            }
+        }
         assert_eq!(stuck.peer_close_code(), Some(CLOSE_TOO_SLOW));
+        assert!(
+            stuck_says + 8 < sent,
+            "stuck received {stuck_says} of {sent} ({says_before_leave} before it left)"
+        );
+        assert_eq!(room.nicks(), ["talker"]);
+    }
+
+    #[test]
+    fn a_member_whose_writes_time_out_is_announced_as_too_slow() {
+        // A queue too large to overflow first: the write timeout cuts the
+        // stuck member off once its socket buffers are full.
+        let room = Room::new(Limits {
+            queue_capacity: 1_000_000,
+            says_per_second: 0,
+            ..Limits::default()
+        });
+        let live = LiveSockets::new();
+        let dog = watchdog();
+        let short = Config {
+            write_timeout: Some(Duration::from_millis(300)),
+            ..config()
+        };
+        let mut stuck = connect_serving(&room, &live, &dog, short);
+        stuck
+            .send_text(
+                &ClientMessage::Join {
+                    nick: "stuck".into(),
+                }
+                .to_json(),
+            )
+            .unwrap();
+        assert_eq!(kind(&next(&mut stuck)), "welcome");
+        let mut talker = join(&room, &live, &dog, "talker");
+        let say = ClientMessage::Say {
+            text: "x".repeat(1900),
+        }
+        .to_json();
+        // Talk with a window of 8 until the talker sees `stuck` leave.
+        let (mut sent, mut seen) = (0usize, 0usize);
+        let reason = loop {
+            while sent - seen < 8 {
+                assert!(sent < 100_000, "the stuck member was never cut off");
+                talker.send_text(&say).unwrap();
+                sent += 1;
+            }
+            let v = next(&mut talker);
+            match kind(&v) {
+                "say" => seen += 1,
+                "leave" => break v.get("reason").and_then(Value::as_str).map(String::from),
+                _ => {}
+            }
+        };
+        assert_eq!(reason.as_deref(), Some("too slow"));
         assert_eq!(room.nicks(), ["talker"]);
     }
 
@@ -353,8 +469,9 @@ mod tests {
     fn shutdown_drains_then_closes_with_1001() {
         let room = Room::new(Limits::default());
         let live = LiveSockets::new();
-        let mut a = join(&room, &live, "a");
-        let mut b = join(&room, &live, "b");
+        let dog = watchdog();
+        let mut a = join(&room, &live, &dog, "a");
+        let mut b = join(&room, &live, &dog, "b");
         b.send_text(r#"{"type":"say","text":"before shutdown"}"#)
             .unwrap();
         // Both members read (and so answer close frames) as pages do.

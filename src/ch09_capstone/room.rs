@@ -252,14 +252,15 @@ impl Room {
         }
     }
 
-    fn leave(&self, id: u64) {
+    /// Removes member `id`, if it is still in, and tells everyone why.
+    fn leave(&self, id: u64, reason: &'static str) {
         let mut st = self.lock();
         if let Some(e) = st.members.remove(&id) {
             publish(
                 &mut st,
                 Event::Leave {
                     nick: e.nick,
-                    reason: "left",
+                    reason,
                 },
             );
         }
@@ -420,9 +421,20 @@ impl Member {
     }
 }
 
+impl Member {
+    /// Leaves as a member that fell behind: everyone is told `too slow`,
+    /// as when its queue overflows. For a connection whose writer could
+    /// not hand even one message to the socket within the write timeout
+    /// (the client stopped reading before its queue filled).
+    pub fn leave_too_slow(self) {
+        self.room.leave(self.id, "too slow");
+        // Dropping `self` then finds it gone: nothing more is published.
+    }
+}
+
 impl Drop for Member {
     fn drop(&mut self) {
-        self.room.leave(self.id);
+        self.room.leave(self.id, "left");
     }
 }
 
