@@ -77,7 +77,12 @@ pub fn connect_with(
             Ok(Parsed::Incomplete) => {}
             Err(e) => return Err(invalid(format!("bad handshake response: {e}"))),
         }
-        let n = stream.read(&mut chunk)?;
+        // A read with a timeout can return EINTR (a signal, or a stop and
+        // continue of the process); it read nothing, so try again.
+        let n = match stream.read(&mut chunk) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => r?,
+        };
         if n == 0 {
             return Err(invalid("server closed the connection during the handshake"));
         }
