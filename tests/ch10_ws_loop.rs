@@ -257,3 +257,54 @@ fn the_capstone_on_the_event_loop_passes_chapters_9_and_10_and_exits_cleanly() {
     let (status, err) = server.wait_exit_with_stderr(TIMEOUT);
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
 }
+
+#[test]
+fn an_answer_that_panics_ends_only_its_own_connection() {
+    use std::sync::Arc;
+    use wirebook::ch05_concurrency::{Config as ServerConfig, Server as HttpServer};
+    use wirebook::ch08_websocket::HandshakeConfig;
+    use wirebook::ch10_event_loop::ws_loop::EventLoop;
+
+    let ev = EventLoop::start(|m: Message| match &m {
+        Message::Text(t) if t == "boom" => panic!("the answer panicked on purpose"),
+        _ => Some(m),
+    })
+    .unwrap();
+    let service = Arc::new(ev).service(HandshakeConfig::default());
+    let config = ServerConfig {
+        quiet: true,
+        threads: 4,
+        ..ServerConfig::default()
+    };
+    let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), config).unwrap();
+    let addr = server.local_addr();
+    let stop = server.shutdown_handle();
+    let running = thread::spawn(move || server.run(Arc::new(service)));
+    let open_at = |path: &str| {
+        let url = format!("ws://{addr}{path}");
+        let ws = connect_with(&url, &[], Config::default(), TIMEOUT)
+            .unwrap()
+            .0;
+        let dog = Watchdog::new(&format!("a WebSocket to {url}"), TEST_DEADLINE);
+        dog.watch(ws.tcp());
+        dog.guarding(ws)
+    };
+    let mut victim = open_at("/");
+    let mut other = open_at("/");
+    victim.send_text("boom").unwrap();
+    assert!(
+        !matches!(victim.read_message(), Ok(Some(_))),
+        "the connection whose answer panicked ends"
+    );
+    for i in 0..3 {
+        let text = format!("still here {i}");
+        other.send_text(&text).unwrap();
+        assert!(other.read_message().unwrap() == Some(Message::Text(text)));
+    }
+    let mut late = open_at("/");
+    late.send_text("new").unwrap();
+    assert!(late.read_message().unwrap() == Some(Message::Text("new".into())));
+    stop.shutdown();
+    drop((other, late));
+    let _ = running.join();
+}

@@ -36,6 +36,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -180,7 +181,17 @@ impl Inner {
     /// read buffer.
     fn ready(self: &Arc<Inner>, ticket: Ticket, mut conn: Conn, now: Instant, spare: &mut ReadBuf) {
         conn.sock.lend(spare);
-        match conn.sock.turn(now, &*self.answer) {
+        // The answer is the application's code: if it panics, only this
+        // connection ends (its socket closes, its place is given back);
+        // the loop and every other parked WebSocket go on.
+        let answer = &*self.answer;
+        let turn = panic::catch_unwind(AssertUnwindSafe(|| conn.sock.turn(now, answer)));
+        let Ok(next) = turn else {
+            eprintln!("ws loop: the answer panicked; closing that connection");
+            self.lot.release(ticket, &conn);
+            return;
+        };
+        match next {
             Next::Park => {
                 conn.sock.give_back(spare);
                 if let Err(conn) = self.lot.park_again(ticket, conn) {
