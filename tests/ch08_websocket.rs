@@ -997,3 +997,44 @@ fn a_peer_that_trickles_after_our_close_does_not_hold_the_connection() {
     );
     assert_no_panic(&server);
 }
+
+/// The file descriptors the process `pid` holds open now.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or_else(|e| panic!("cannot list /proc/{pid}/fd: {e}"))
+}
+
+#[test]
+fn an_idle_websocket_costs_the_server_one_file_descriptor() {
+    // Both halves share the socket (`SharedTcp`) instead of each taking a
+    // `try_clone` of it: N idle WebSockets hold N descriptors, not 3N,
+    // with chapter 8's thread each and with chapter 10's loop alike.
+    if !std::path::Path::new("/proc/self/fd").exists() {
+        return wirebook::testkit::not_run("fd count", "no /proc on this system");
+    }
+    const N: usize = 40;
+    for extra in [&[][..], &["--event-loop"][..]] {
+        let mut args = vec!["--quiet"];
+        args.extend_from_slice(extra);
+        let server = Server::start(env!("CARGO_BIN_EXE_ch08_ws_echo"), &args);
+        let url = format!("ws://{}/", server.addr);
+        let before = open_fds(server.pid());
+        let sockets: Vec<_> = (0..N)
+            .map(|i| {
+                let (mut ws, _) = connect_with(&url, &[], Config::default(), TIMEOUT).unwrap();
+                // An echo back: the server has set the WebSocket up.
+                let m = format!("hello {i}");
+                ws.send_text(&m).unwrap();
+                assert_eq!(ws.read_message().unwrap(), Some(Message::Text(m)));
+                ws
+            })
+            .collect();
+        let grown = open_fds(server.pid()) - before;
+        assert!(
+            (N..=N + 2).contains(&grown),
+            "{args:?}: {N} idle WebSockets took {grown} file descriptors"
+        );
+        drop(sockets);
+    }
+}

@@ -2,11 +2,12 @@
 //! and fed to the [`Reassembler`], with text checked while a long frame is
 //! still arriving (RFC 6455 §5.2, §5.6, §8.1).
 //!
-//! No I/O here: [`Incoming::next`] looks at a slice of received bytes and
-//! answers "need more", or "an event, and this many bytes used", or a
-//! violation with its close code. The blocking [`WebSocket`] calls it
+//! No I/O here: [`Incoming::next_frame`] looks at a slice of received
+//! bytes and answers "need more", or "a frame, and this many bytes used",
+//! or a violation with its close code; [`Incoming::assemble`] turns the
+//! frame into an event. The blocking [`WebSocket`] calls them
 //! between reads; any other way of getting bytes (tests feed slices) can
-//! call it just the same.
+//! call them just the same.
 //!
 //! [`WebSocket`]: super::WebSocket
 
@@ -14,7 +15,7 @@ use super::config::Config;
 use super::frame::{self, Decoded, Frame, Role};
 use super::message::{Event, Reassembler, Violation, valid_utf8_prefix};
 
-/// One step of [`Incoming::next`].
+/// One step of [`Incoming::next_frame`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Not a whole frame yet. `frame_len`, once the header is in, is the

@@ -12,7 +12,8 @@
 //! * [`config`]: a connection's limits and timers, and its errors;
 //! * [`readbuf`]: the received bytes, and room to read more;
 //! * [`writer`]: the writing half, [`WsSender`], clonable across threads;
-//! * [`socket`]: the blocking [`WebSocket`], the reading half;
+//! * [`socket`]: the blocking [`WebSocket`], the reading half, and the
+//!   socket both halves share ([`SharedTcp`]);
 //! * [`client`]: connecting to `ws://host:port/path`;
 //! * [`live`]: the open WebSockets, counted against the cap and closed with
 //!   1001 on shutdown ([`live::run_server`]);
@@ -41,7 +42,7 @@ pub use handshake::{HandshakeConfig, OriginPolicy};
 pub use live::{Live, LiveSockets};
 pub use message::Message;
 pub use service::{echo_service, hello_service};
-pub use socket::WebSocket;
+pub use socket::{SharedTcp, WebSocket};
 pub use writer::WsSender;
 
 /// The exercises' checks for this chapter (see [`crate::check`]).

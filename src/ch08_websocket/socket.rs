@@ -5,7 +5,8 @@
 //!
 //! [`WebSocket`] is the *reading* half, and owns the connection. Writing
 //! goes through its [`WsSender`], the writing half, which any number of
-//! threads may clone and use at once (see [`super::writer`]).
+//! threads may clone and use at once (see [`super::writer`]). Both halves
+//! use the same socket ([`SharedTcp`]): one file descriptor a connection.
 //!
 //! The thread that reads sleeps in `read` until bytes arrive. The socket's
 //! read timeout is the ping interval: a read that times out means the peer
@@ -18,8 +19,10 @@
 //! simple design; chapter 10 serves idle connections without one, from
 //! the same sans-I/O pieces.)
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::close;
@@ -31,8 +34,48 @@ use super::readbuf::ReadBuf;
 use super::writer::WsSender;
 use crate::trace::{self, Dir};
 
+/// One TCP connection shared by the reading and the writing half, and by
+/// whoever must shut it down. `read` and `write` take `&TcpStream`, so
+/// both halves can use the same socket at once: the kernel keeps the two
+/// directions apart. `TcpStream::try_clone` would give each half its own
+/// file descriptor (`dup`), three a connection, and a server that holds
+/// thousands of idle WebSockets would run out of them three times sooner.
+#[derive(Debug, Clone)]
+pub struct SharedTcp(Arc<TcpStream>);
+
+impl SharedTcp {
+    pub fn new(stream: TcpStream) -> SharedTcp {
+        SharedTcp(Arc::new(stream))
+    }
+}
+
+impl Deref for SharedTcp {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl Read for SharedTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl Write for SharedTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self.0).write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.0).flush()
+    }
+}
+
 /// The reading half of a WebSocket connection (see the module docs).
-pub struct WebSocket<S = TcpStream> {
+pub struct WebSocket<S = SharedTcp> {
     stream: S,
     sender: WsSender<S>,
     role: Role,
@@ -49,7 +92,7 @@ pub struct WebSocket<S = TcpStream> {
     close_deadline: Option<Instant>,
 }
 
-impl WebSocket<TcpStream> {
+impl WebSocket<SharedTcp> {
     /// A WebSocket over a TCP connection whose handshake is done. `leftover`
     /// holds bytes read past the handshake: the first frame's bytes.
     pub fn from_tcp(
@@ -57,7 +100,7 @@ impl WebSocket<TcpStream> {
         leftover: Vec<u8>,
         role: Role,
         config: Config,
-    ) -> io::Result<WebSocket<TcpStream>> {
+    ) -> io::Result<WebSocket> {
         let incoming = Incoming::new(role, &config);
         WebSocket::resume(stream, ReadBuf::new(leftover), incoming, role, config)
     }
@@ -71,7 +114,7 @@ impl WebSocket<TcpStream> {
         incoming: Incoming,
         role: Role,
         config: Config,
-    ) -> io::Result<WebSocket<TcpStream>> {
+    ) -> io::Result<WebSocket> {
         stream.set_nonblocking(false)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(config.ping_interval)?;
@@ -80,14 +123,9 @@ impl WebSocket<TcpStream> {
             .peer_addr()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "?".into());
-        let sender = WsSender::new(
-            stream.try_clone()?,
-            Some(stream.try_clone()?),
-            peer,
-            role,
-            &config,
-        );
-        let mut ws = WebSocket::with_sender(stream, sender, Vec::new(), role, config);
+        let tcp = SharedTcp::new(stream);
+        let sender = WsSender::new(tcp.clone(), Some(tcp.clone()), peer, role, &config);
+        let mut ws = WebSocket::with_sender(tcp, sender, Vec::new(), role, config);
         ws.inbuf = inbuf;
         ws.incoming = incoming;
         Ok(ws)
@@ -106,7 +144,7 @@ impl<S: Read + Write> WebSocket<S> {
     pub fn from_parts(
         reader: S,
         writer: S,
-        tcp: Option<TcpStream>,
+        tcp: Option<SharedTcp>,
         peer: String,
         leftover: Vec<u8>,
         role: Role,

@@ -22,6 +22,7 @@ use super::close;
 use super::config::{Config, WsError};
 use super::frame::{self, OpCode, Role};
 use super::message::Message;
+use super::socket::SharedTcp;
 use crate::trace::{self, Dir};
 
 /// The writing side, shared by every [`WsSender`] clone.
@@ -41,9 +42,9 @@ struct Shared<S> {
     /// the reader checks it at every frame and must not wait behind a
     /// writer blocked on a peer that does not read).
     close_sent: AtomicBool,
-    /// A handle on the TCP socket, if there is one: to shut it down and
-    /// change its read timeout from any thread.
-    tcp: Option<TcpStream>,
+    /// The TCP socket, if there is one: to shut it down and change its
+    /// read timeout from any thread.
+    tcp: Option<SharedTcp>,
     peer: String,
     /// How long the reader waits for the answer to a close frame.
     close_timeout: Duration,
@@ -52,7 +53,7 @@ struct Shared<S> {
 }
 
 /// A clonable handle that sends frames on a connection, from any thread.
-pub struct WsSender<S = TcpStream> {
+pub struct WsSender<S = SharedTcp> {
     shared: Arc<Shared<S>>,
 }
 
@@ -65,12 +66,12 @@ impl<S> Clone for WsSender<S> {
 }
 
 impl<S: Write> WsSender<S> {
-    /// The writing half over `writer`. `tcp`, if given, is a handle on the
-    /// same TCP connection, to shut it down and to shorten the reader's
-    /// timeout once a close frame is out.
+    /// The writing half over `writer`. `tcp`, if given, is the same TCP
+    /// connection, to shut it down and to shorten the reader's timeout once
+    /// a close frame is out.
     pub fn new(
         writer: S,
-        tcp: Option<TcpStream>,
+        tcp: Option<SharedTcp>,
         peer: String,
         role: Role,
         config: &Config,
@@ -105,7 +106,7 @@ impl<S: Write> WsSender<S> {
 
     /// The TCP connection, if the sender has a handle on it.
     pub fn tcp(&self) -> Option<&TcpStream> {
-        self.shared.tcp.as_ref()
+        self.shared.tcp.as_deref()
     }
 
     fn lock(&self) -> MutexGuard<'_, Out<S>> {

@@ -67,8 +67,16 @@ pub const SERVERS: &[Server] = &[
         command: ours!("wirebook", " --root {root}"),
     },
     Server {
+        name: "wirebook --event-loop",
+        command: ours!("wirebook", " --root {root} --event-loop"),
+    },
+    Server {
         name: "ch08_ws_echo",
         command: "{bin}/ch08_ws_echo --addr 127.0.0.1:{port} --quiet --max-sockets 60000 --ping-interval 600s",
+    },
+    Server {
+        name: "ch08_ws_echo --event-loop",
+        command: "{bin}/ch08_ws_echo --addr 127.0.0.1:{port} --quiet --max-sockets 60000 --ping-interval 600s --event-loop",
     },
 ];
 
@@ -130,11 +138,24 @@ const FILES: &[&str] = &[
     "nginx-w1",
     "ch06_static",
     "wirebook",
+    "wirebook --event-loop",
     "tiny_http",
     "tornado",
 ];
-const ECHO: &[&str] = &["tungstenite", "ch08_ws_echo", "wirebook", "tornado"];
-const IDLE_WS: &[&str] = &["tungstenite", "ch08_ws_echo", "tornado"];
+const ECHO: &[&str] = &[
+    "tungstenite",
+    "ch08_ws_echo",
+    "ch08_ws_echo --event-loop",
+    "wirebook",
+    "wirebook --event-loop",
+    "tornado",
+];
+const IDLE_WS: &[&str] = &[
+    "tungstenite",
+    "ch08_ws_echo",
+    "ch08_ws_echo --event-loop",
+    "tornado",
+];
 /// Most idle WebSockets held: tungstenite spends a thread and about 150 KiB
 /// on each, so 50,000 would take gigabytes on a small machine.
 pub const IDLE_WS_MAX: usize = 10_000;
