@@ -22,7 +22,7 @@ use super::partfile::{PartFile, open_own};
 use super::progress::Progress;
 use super::receive::plain_file_name;
 use crate::ch03_urls_and_clients::body::declared_length;
-use crate::ch03_urls_and_clients::client::{Config, Request, request};
+use crate::ch03_urls_and_clients::client::{Config, Request, Response, request};
 use crate::ch03_urls_and_clients::url::Url;
 
 /// What to download where.
@@ -141,91 +141,33 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
     };
     let part = part_path(&target);
     let vpath = validator_path(&target);
-    let mut offset = 0;
-    let mut saved_validator = None;
-    if opts.resume {
-        if let Ok(m) = fs::metadata(&part) {
-            offset = m.len();
-        }
-        saved_validator = read_validator(&vpath);
-        if offset > 0 && saved_validator.is_none() {
-            // Without a validator a resumed file could be half old, half new.
-            eprintln!(
-                "{}: no validator saved for the partial file; starting over",
-                part.display()
-            );
-            offset = 0;
-        }
-    }
+    let (offset, saved_validator) = resume_point(opts.resume, &part, &vpath);
     let mut req = Request::new("GET", opts.url.clone());
     if offset > 0 {
         req.headers.append("Range", format!("bytes={offset}-"));
         req.headers
-            .append("If-Range", saved_validator.clone().unwrap_or_default());
+            .append("If-Range", saved_validator.unwrap_or_default());
     }
     let mut resp = request(req, &opts.client).map_err(|e| io_err(e.to_string()))?;
-    let status = resp.head.status;
-    let headers = resp.head.headers.clone();
-    // The length chapter 3's framing decision found: a chunked body (even
-    // one that also carries Content-Length) has none until it ends.
-    let declared = declared_length(resp.body_kind());
-    // What the whole file's length should be, if the server says.
-    let (append, total) = match status {
-        206 if offset > 0 => {
-            let (first, _, total) = headers
-                .get("content-range")
-                .and_then(parse_content_range)
-                .ok_or_else(|| io_err("206 without a usable Content-Range"))?;
-            if first != offset {
-                return Err(io_err(format!(
-                    "asked for bytes from {offset}, server sent from {first}"
-                )));
-            }
-            (true, total.or(declared.map(|n| n + offset)))
-        }
-        200 => {
-            if offset > 0 {
-                eprintln!(
-                    "server sent the whole file (it changed, or ignores ranges); starting over"
-                );
-            }
-            offset = 0;
-            (false, declared)
-        }
-        416 if offset > 0 => {
-            // Perhaps the partial file is already complete.
-            let total = headers
-                .get("content-range")
-                .and_then(|v| v.trim().strip_prefix("bytes */"))
-                .and_then(|n| n.parse::<u64>().ok());
-            if total == Some(offset) {
-                let p = PartFile::resumable(part.clone(), true)?;
-                p.commit(&target)?;
-                let _ = fs::remove_file(&vpath);
-                return Ok(Summary {
-                    path: target,
-                    len: offset,
-                    resumed_from: offset,
-                });
-            }
-            return Err(io_err(format!(
-                "server refused the range (416); remove {} to start over",
-                part.display()
-            )));
-        }
-        s => {
-            let mut preview = Vec::new();
-            let _ = (&mut resp).take(200).read_to_end(&mut preview);
-            return Err(io_err(format!(
-                "server answered {s} {}: {}",
-                resp.head.reason,
-                crate::trace::escape(preview.trim_ascii())
-            )));
+    let (offset, append, total) = match what_comes(&mut resp, offset, &part)? {
+        Answer::Body {
+            offset,
+            append,
+            total,
+        } => (offset, append, total),
+        Answer::AlreadyComplete => {
+            PartFile::resumable(part.clone(), true)?.commit(&target)?;
+            let _ = fs::remove_file(&vpath);
+            return Ok(Summary {
+                path: target,
+                len: offset,
+                resumed_from: offset,
+            });
         }
     };
     // Save the validator before the first body byte, so an interruption at
     // any point leaves a resumable pair.
-    match validator_of(&headers) {
+    match validator_of(&resp.head.headers) {
         Some(v) => open_own(&vpath, false)?.write_all(v.as_bytes())?,
         None => {
             let _ = fs::remove_file(&vpath);
@@ -233,26 +175,9 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
     }
     let mut file = PartFile::resumable(part.clone(), append)?;
     let mut progress = Progress::new(total, offset, opts.quiet);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut written = offset;
-    loop {
-        let n = match resp.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                progress.finish();
-                return Err(io_err(format!(
-                    "download interrupted after {written} bytes: {e}; partial file kept as {} (use --continue)",
-                    part.display()
-                )));
-            }
-        };
-        file.write_all(&buf[..n])?;
-        written += n as u64;
-        progress.advance(n as u64);
-    }
+    let written = receive(&mut resp, &mut file, offset, &mut progress, &part);
     progress.finish();
+    let written = written?;
     if let Some(t) = total
         && t != written
     {
@@ -268,6 +193,130 @@ pub fn download(opts: &DownloadOptions) -> io::Result<Summary> {
         len: written,
         resumed_from: offset,
     })
+}
+
+/// Where a `--continue` starts: the partial file's length and its saved
+/// validator, or 0 when there is no partial file or no validator for it
+/// (a resumed file without one could be half old, half new).
+fn resume_point(resume: bool, part: &Path, vpath: &Path) -> (u64, Option<String>) {
+    if !resume {
+        return (0, None);
+    }
+    let offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    let saved = read_validator(vpath);
+    if offset > 0 && saved.is_none() {
+        eprintln!(
+            "{}: no validator saved for the partial file; starting over",
+            part.display()
+        );
+        return (0, None);
+    }
+    (offset, saved)
+}
+
+/// What the server's answer means for the file.
+enum Answer {
+    /// A body follows: appended at `offset` (206) or the whole file from 0
+    /// (200), `total` bytes in all if the server says.
+    Body {
+        offset: u64,
+        append: bool,
+        total: Option<u64>,
+    },
+    /// A 416 whose `Content-Range: bytes */N` says the partial file is
+    /// already the whole file.
+    AlreadyComplete,
+}
+
+/// Reads the status of a response to a request that asked for bytes from
+/// `offset`: 206 continues, 200 starts over, 416 may mean "done";
+/// anything else is an error that quotes the start of the body.
+fn what_comes(resp: &mut Response, offset: u64, part: &Path) -> io::Result<Answer> {
+    // The length chapter 3's framing decision found: a chunked body (even
+    // one that also carries Content-Length) has none until it ends.
+    let declared = declared_length(resp.body_kind());
+    let range = resp.head.headers.get("content-range");
+    match resp.head.status {
+        206 if offset > 0 => {
+            let (first, _, total) = range
+                .and_then(parse_content_range)
+                .ok_or_else(|| io_err("206 without a usable Content-Range"))?;
+            if first != offset {
+                return Err(io_err(format!(
+                    "asked for bytes from {offset}, server sent from {first}"
+                )));
+            }
+            let total = total.or(declared.map(|n| n + offset));
+            Ok(Answer::Body {
+                offset,
+                append: true,
+                total,
+            })
+        }
+        200 => {
+            if offset > 0 {
+                eprintln!(
+                    "server sent the whole file (it changed, or ignores ranges); starting over"
+                );
+            }
+            Ok(Answer::Body {
+                offset: 0,
+                append: false,
+                total: declared,
+            })
+        }
+        416 if offset > 0 => {
+            let total = range
+                .and_then(|v| v.trim().strip_prefix("bytes */"))
+                .and_then(|n| n.parse::<u64>().ok());
+            if total == Some(offset) {
+                return Ok(Answer::AlreadyComplete);
+            }
+            Err(io_err(format!(
+                "server refused the range (416); remove {} to start over",
+                part.display()
+            )))
+        }
+        s => {
+            let mut preview = Vec::new();
+            let _ = resp.take(200).read_to_end(&mut preview);
+            Err(io_err(format!(
+                "server answered {s} {}: {}",
+                resp.head.reason,
+                crate::trace::escape(preview.trim_ascii())
+            )))
+        }
+    }
+}
+
+/// Streams the body into `file`, counting from `offset`; returns the
+/// length the file has now. A broken transfer is an error that says the
+/// partial file was kept.
+fn receive(
+    resp: &mut Response,
+    file: &mut PartFile,
+    offset: u64,
+    progress: &mut Progress,
+    part: &Path,
+) -> io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut written = offset;
+    loop {
+        let n = match resp.read(&mut buf) {
+            Ok(0) => return Ok(written),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(io_err(format!(
+                    "download interrupted after {written} bytes: {e}; partial file kept as {} (use --continue)",
+                    part.display()
+                )));
+            }
+        };
+        file.write_all(&buf[..n])?;
+        written += n as u64;
+        progress.advance(n as u64);
+    }
 }
 
 #[cfg(test)]
