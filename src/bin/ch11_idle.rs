@@ -65,9 +65,11 @@ fn main() {
         println!("first failure: {e}");
     }
     std::thread::sleep(hold);
+    let open = held.still_open();
+    println!("still open after the hold: {open}");
     if let (Some(p), Some(before)) = (pid, before) {
         let after = procfs::rss_kib(&procfs::tree(p));
-        let per = after.saturating_sub(before) as f64 / held.streams.len().max(1) as f64;
+        let per = after.saturating_sub(before) as f64 / open.max(1) as f64;
         println!("server RSS {before} KiB -> {after} KiB: {per:.1} KiB per connection");
     }
 }

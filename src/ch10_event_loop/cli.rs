@@ -96,11 +96,16 @@ pub fn run_server_on_event_loop(prog: &str, sa: ServerArgs, service: Arc<dyn Ser
 /// `da.server`, with chapter 5's `bind_or_exit`), to set options on its
 /// listening socket first.
 pub fn run_bound(prog: &str, da: DesignArgs, server: Server, service: Arc<dyn Service>) -> ! {
-    serve_bound(
-        prog,
-        server,
-        move |_| service,
-        || {},
-        design(da.event_loop, da.loops),
-    )
+    run_bound_then(prog, da, server, move |_| service, || {})
+}
+
+/// [`run_server_then`] for a server the binary has already bound.
+pub fn run_bound_then(
+    prog: &str,
+    da: DesignArgs,
+    server: Server,
+    make: impl FnOnce(ShutdownHandle) -> Arc<dyn Service>,
+    finish: impl FnOnce(),
+) -> ! {
+    serve_bound(prog, server, make, finish, design(da.event_loop, da.loops))
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use super::cli::{self, DesignArgs};
 use super::ws_loop::EventLoop;
 use crate::ch04_methods_and_routing::{Request, Response};
+use crate::ch05_concurrency::cli::bind_or_exit;
+use crate::ch06_static_files::lowat::limit_unsent;
 use crate::ch08_websocket::HandshakeConfig;
 use crate::ch08_websocket::live::closing_on_shutdown;
 use crate::ch08_websocket::service::{echo_message, echo_service as threaded_echo};
@@ -58,5 +60,9 @@ pub fn run_capstone(prog: &str, da: DesignArgs, mut app: App) -> ! {
     }
     let live = app.live().clone();
     let (make, finish) = closing_on_shutdown(prog, live, Arc::new(app));
-    cli::run_server_then(prog, da, make, finish)
+    let server = bind_or_exit(prog, da.server.clone());
+    // Chapter 6's short unsent queue, as `ch06_static` sets it: large
+    // files go out evenly, from the server's CPU.
+    let _ = limit_unsent(server.listener());
+    cli::run_bound_then(prog, da, server, make, finish)
 }

@@ -51,6 +51,31 @@ pub struct Held {
     pub first_error: Option<String>,
 }
 
+impl Held {
+    /// How many of the held connections the server still keeps open. A
+    /// server may close idle connections (chapter 5's does while others
+    /// wait for a worker), and a connection it closed is not held: memory
+    /// per connection is counted over these only.
+    pub fn still_open(&self) -> usize {
+        self.streams.iter().filter(|s| is_open(s)).count()
+    }
+}
+
+/// Open unless the peer's FIN (or a reset) has arrived: a peek that
+/// would block means nothing came, and nothing came means still open.
+fn is_open(s: &TcpStream) -> bool {
+    if s.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let open = match s.peek(&mut byte) {
+        Ok(n) => n > 0,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+    };
+    let _ = s.set_nonblocking(false);
+    open
+}
+
 /// The source address of connection `i`.
 pub fn source_for(i: usize) -> Ipv4Addr {
     let n = 2 + (i / PER_SOURCE) as u32;
@@ -190,6 +215,27 @@ pub fn hold(to: SocketAddrV4, n: usize, kind: &Kind) -> Held {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn a_connection_the_server_closed_is_not_still_open() {
+        use std::io::Read;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let kept = TcpStream::connect(addr).unwrap();
+        let (_kept_there, _) = listener.accept().unwrap();
+        let mut closed = TcpStream::connect(addr).unwrap();
+        drop(listener.accept().unwrap());
+        // Wait for the FIN itself (bounded), not for time to pass.
+        closed
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(closed.read(&mut [0u8; 1]).unwrap(), 0);
+        let held = Held {
+            streams: vec![kept, closed],
+            ..Held::default()
+        };
+        assert_eq!(held.still_open(), 1);
+    }
 
     #[test]
     fn sources_change_every_per_source_connections() {
