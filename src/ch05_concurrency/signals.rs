@@ -17,9 +17,9 @@
 //!   `sigaction` says exactly what we want. We ask for `SA_RESTART`, which
 //!   is what glibc's `signal` gave: a thread blocked in `read`, `write` or
 //!   `accept` when the signal lands on it resumes the call instead of
-//!   failing with `EINTR`. (Calls with a timeout, like a socket with
-//!   `SO_RCVTIMEO` or `epoll_wait`, still fail with `EINTR` whatever the
-//!   flag, and the servers retry those.) The mask is empty: a second
+//!   failing with `EINTR`. (Calls with a timeout, like a read on a socket
+//!   with `SO_RCVTIMEO`, still fail with `EINTR` whatever the flag, and
+//!   the servers retry those.) The mask is empty: a second
 //!   signal during the handler is fine, since all it does is one `write`.
 //! * `write(2)`, which is async-signal-safe.
 //! * `__errno_location()`: the handler runs between any two instructions of
