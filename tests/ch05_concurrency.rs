@@ -8,68 +8,11 @@ use std::thread;
 use std::time::Duration;
 
 use wirebook::ch04_methods_and_routing::{Body, Request, Response, Service, Upgraded};
-use wirebook::ch05_concurrency::{Config, Server, ShutdownHandle};
+use wirebook::ch05_concurrency::Config;
 use wirebook::check::{Target, read_response};
 
-/// A server running `service` in this process; shut down on drop.
-struct Running {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
-    thread: Option<thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    fn start(config: Config, service: impl Service) -> Running {
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), config).unwrap();
-        let addr = server.local_addr();
-        let handle = server.shutdown_handle();
-        let service: Arc<dyn Service> = Arc::new(service);
-        let thread = Some(thread::spawn(move || server.run(service)));
-        Running {
-            addr,
-            handle,
-            thread,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s
-    }
-
-    fn stop(mut self) -> std::io::Result<()> {
-        self.handle.shutdown();
-        let thread = self.thread.take().unwrap();
-        testkit::join_within(thread, testkit::TEST_DEADLINE)
-            .expect("the server stops within the test's deadline")
-            .unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.handle.shutdown();
-        if let Some(t) = self.thread.take()
-            && testkit::join_within(t, testkit::TEST_DEADLINE).is_none()
-        {
-            eprintln!("the in-process server did not stop within the test's deadline");
-        }
-    }
-}
-
-fn quiet() -> Config {
-    Config {
-        quiet: true,
-        threads: 4,
-        ..Config::default()
-    }
-}
-
-fn get(s: &mut TcpStream, path: &str) -> wirebook::check::RawResponse {
-    write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
-    read_response(s, "GET", &mut Vec::new()).unwrap_or_else(|f| panic!("{f}"))
-}
+mod common;
+use common::{BIN, Running, connect_to, get, quiet, read_to_close, start};
 
 #[test]
 fn a_panicking_handler_costs_one_500_and_the_worker_lives() {
@@ -236,42 +179,11 @@ use std::time::Instant;
 use wirebook::rng::Rng;
 use wirebook::testkit::{self, SIGTERM};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ch05_server");
-
-fn start(args: &[&str]) -> testkit::Server {
-    let mut a = vec!["--quiet"];
-    a.extend_from_slice(args);
-    testkit::Server::start(BIN, &a)
-}
-
-fn connect_to(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
 fn echo(body: &str) -> String {
     format!(
         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
-}
-
-/// Reads until the peer closes; `Err` if it does not within the timeout.
-fn read_to_close(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
-    loop {
-        match s.read(&mut b) {
-            Ok(0) => return Ok(got),
-            Ok(n) => got.extend_from_slice(&b[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return Ok(got),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 #[test]

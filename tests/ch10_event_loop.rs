@@ -3,8 +3,8 @@
 //! as the `ch05_server` binary. The attacks that chapter 5 survives with a
 //! worker per connection are run against both designs.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -12,102 +12,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use wirebook::ch04_methods_and_routing::{Body, Request, Response, Service};
-use wirebook::ch05_concurrency::{Config, Server, ShutdownHandle};
 use wirebook::check::read_response;
 use wirebook::testkit;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ch05_server");
+mod common;
+use common::{Running, connect_to, get, quiet, read_to_close, start};
 
-/// A server on one event loop running `service` in this process; shut
-/// down on drop.
-struct Running {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
-    thread: Option<thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Running {
-    fn start(config: Config, service: impl Service) -> Running {
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), config).unwrap();
-        let addr = server.local_addr();
-        let handle = server.shutdown_handle();
-        let service: Arc<dyn Service> = Arc::new(service);
-        let thread = Some(thread::spawn(move || {
-            wirebook::ch10_event_loop::server::run(server, service, 1)
-        }));
-        Running {
-            addr,
-            handle,
-            thread,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s
-    }
-
-    fn stop(mut self) -> std::io::Result<()> {
-        self.handle.shutdown();
-        let thread = self.thread.take().unwrap();
-        testkit::join_within(thread, testkit::TEST_DEADLINE)
-            .expect("the server stops within the test's deadline")
-            .unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.handle.shutdown();
-        if let Some(t) = self.thread.take()
-            && testkit::join_within(t, testkit::TEST_DEADLINE).is_none()
-        {
-            eprintln!("the in-process server did not stop within the test's deadline");
-        }
-    }
-}
-
-fn quiet() -> Config {
-    Config {
-        quiet: true,
-        threads: 4,
-        ..Config::default()
-    }
-}
-
-fn get(s: &mut TcpStream, path: &str) -> wirebook::check::RawResponse {
-    write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
-    read_response(s, "GET", &mut Vec::new()).unwrap_or_else(|f| panic!("{f}"))
-}
-
-fn start(args: &[&str]) -> testkit::Server {
-    let mut a = vec!["--quiet"];
-    a.extend_from_slice(args);
-    testkit::Server::start(BIN, &a)
-}
-
-fn connect_to(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
-/// Reads until the peer closes; `Err` if it does not within the timeout.
-fn read_to_close(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
-    loop {
-        match s.read(&mut b) {
-            Ok(0) => return Ok(got),
-            Ok(n) => got.extend_from_slice(&b[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return Ok(got),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+/// Chapter 10's event loop, one loop.
+fn on_one_loop(
+    server: wirebook::ch05_concurrency::Server,
+    service: Arc<dyn Service>,
+) -> std::io::Result<()> {
+    wirebook::ch10_event_loop::server::run(server, service, 1)
 }
 
 fn slow_until_released() -> (impl Service, mpsc::Receiver<()>, mpsc::Sender<()>) {
@@ -237,7 +153,7 @@ fn a_handler_that_blocks_does_not_stall_the_other_connections() {
     // that blocks there would stop every connection behind it, until the
     // watchdog gives the loop to another worker.
     let (service, entered_rx, release_tx) = slow_until_released();
-    let srv = Running::start(quiet(), service);
+    let srv = Running::start_with(quiet(), service, on_one_loop);
     // Connected and served before, so parked in epoll when /slow blocks.
     let mut other = srv.connect();
     assert_eq!(get(&mut other, "/fast").head.status, 200);
@@ -325,13 +241,17 @@ fn a_client_reading_a_large_response_slowly_stalls_no_one_and_is_served_again() 
     // the download is done and the connection idle, it goes back to the
     // lot and is served from there.
     const BIG: usize = 32 << 20;
-    let srv = Running::start(quiet(), |req: &mut Request<'_>| {
-        if req.path == "/big" {
-            Response::new(200).with(Body::Bytes(vec![7u8; BIG]))
-        } else {
-            Response::text(200, "done")
-        }
-    });
+    let srv = Running::start_with(
+        quiet(),
+        |req: &mut Request<'_>| {
+            if req.path == "/big" {
+                Response::new(200).with(Body::Bytes(vec![7u8; BIG]))
+            } else {
+                Response::text(200, "done")
+            }
+        },
+        on_one_loop,
+    );
     let mut other = srv.connect();
     assert_eq!(get(&mut other, "/fast").head.status, 200);
     let mut slow = srv.connect();
