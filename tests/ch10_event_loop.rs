@@ -4,19 +4,17 @@
 //! worker per connection are run against both designs.
 
 use std::io::Write;
-use std::net::TcpStream;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wirebook::ch04_methods_and_routing::{Body, Request, Response, Service};
 use wirebook::check::read_response;
 use wirebook::testkit;
 
 mod common;
-use common::{Running, connect_to, get, quiet, read_to_close, start};
+use common::{Running, connect_to, get, quiet, slowloris_against, start};
 
 /// Chapter 10's event loop, one loop.
 fn on_one_loop(
@@ -58,57 +56,6 @@ fn fifty_slowloris_connections_do_not_starve_a_fresh_client_in_either_design() {
     // lose them.
     slowloris_against(&["--threads", "8", "--event-loop", "--head-timeout", "2s"]);
     slowloris_against(&["--threads", "8"]);
-}
-
-fn slowloris_against(args: &[&str]) {
-    // Fewer threads than attackers: the worst case for a blocking server.
-    let server = start(args);
-    let addr = server.addr;
-    let mut attackers: Vec<TcpStream> = (0..50)
-        .map(|i| {
-            let mut s = connect_to(addr);
-            if i % 2 == 0 {
-                // Slowloris: a head that starts and never ends...
-                s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-                    .unwrap();
-            }
-            // ... and idle connections that never say anything.
-            s
-        })
-        .collect();
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let trickler = {
-        let stop = stop.clone();
-        let mut socks: Vec<TcpStream> = attackers
-            .iter()
-            .step_by(2)
-            .map(|s| s.try_clone().unwrap())
-            .collect();
-        thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                for s in &mut socks {
-                    let _ = s.write_all(b"a");
-                }
-                thread::sleep(Duration::from_millis(200)); // the attack's pace, not a synchronisation
-            }
-        })
-    };
-    let started = Instant::now();
-    let mut fresh = connect_to(addr);
-    let r = get(&mut fresh, "/hello");
-    let took = started.elapsed();
-    assert_eq!(r.body, b"Hello, world");
-    assert!(
-        took < Duration::from_secs(4),
-        "fresh client waited {took:?} ({args:?})"
-    );
-    stop.store(true, Ordering::Relaxed);
-    trickler.join().unwrap();
-    let got = read_to_close(&mut attackers[0]).unwrap();
-    assert!(
-        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
-        "{got:?}"
-    );
 }
 
 #[test]

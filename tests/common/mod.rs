@@ -6,8 +6,9 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wirebook::ch04_methods_and_routing::Service;
 use wirebook::ch05_concurrency::{Config, Server, ShutdownHandle};
@@ -116,4 +117,61 @@ pub fn read_to_close(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// 25 slowloris heads trickling a byte every 200 ms and 25 silent
+/// connections against the binary started with `args`: a fresh client must
+/// still be answered within 4 s, and the slow heads get 408 or a close.
+pub fn slowloris_against(args: &[&str]) {
+    // Fewer threads than attackers: the worst case for a blocking server.
+    let server = start(args);
+    let addr = server.addr;
+    let mut attackers: Vec<TcpStream> = (0..50)
+        .map(|i| {
+            let mut s = connect_to(addr);
+            if i % 2 == 0 {
+                // Slowloris: a head that starts and never ends...
+                s.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+                    .unwrap();
+            }
+            // ... and idle connections that never say anything.
+            s
+        })
+        .collect();
+    // Keep trickling a byte into each slow head while the fresh client asks.
+    let stop = Arc::new(AtomicBool::new(false));
+    let trickler = {
+        let stop = stop.clone();
+        let mut socks: Vec<TcpStream> = attackers
+            .iter()
+            .step_by(2)
+            .map(|s| s.try_clone().unwrap())
+            .collect();
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for s in &mut socks {
+                    let _ = s.write_all(b"a");
+                }
+                thread::sleep(Duration::from_millis(200)); // the attack's pace, not a synchronisation
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut fresh = connect_to(addr);
+    let r = get(&mut fresh, "/hello");
+    let took = started.elapsed();
+    eprintln!("fresh client answered after {took:?} behind 50 attackers and 8 threads ({args:?})");
+    assert_eq!(r.body, b"Hello, world");
+    assert!(
+        took < Duration::from_secs(4),
+        "fresh client waited {took:?}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    trickler.join().unwrap();
+    // The slow heads got 408 (or a close), not a worker forever.
+    let got = read_to_close(&mut attackers[0]).unwrap();
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{got:?}"
+    );
 }
